@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Everything the tests and training need, on a fresh Debian machine (run as root or with sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+apt_packages=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-latex-extra dvipng)
+missing=()
+for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The CPU build of torch first: the [train] range admits it, so pip installs no CUDA build.
+python3 -m pip install -q torch==2.13.0
+python3 -m pip install -q -e ".[train,dev]"

@@ -1,0 +1,18 @@
+"""mathlens: pictures of mathematics to LaTeX. Importing it loads no model and no torch."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["Recognizer", "Prediction", "__version__"]
+
+if TYPE_CHECKING:
+    from mathlens.api import Prediction, Recognizer
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Recognizer", "Prediction"):
+        from mathlens import api
+        return getattr(api, name)
+    raise AttributeError(f"module 'mathlens' has no attribute {name!r}")

@@ -1,0 +1,44 @@
+"""Python API: `Recognizer().recognize("formula.png")`.
+
+    >>> from mathlens import Recognizer
+    >>> rec = Recognizer()                       # the model shipped in the package
+    >>> pred = rec.recognize("examples/quadratic.png")
+    >>> pred.latex, pred.confidence
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from mathlens.config import DecodeConfig
+from mathlens.errors import MathlensError
+from mathlens.inference.predictor import Prediction, Predictor
+from mathlens.inference.preprocess import ImageInput, preprocess
+
+__all__ = ["Recognizer", "Prediction"]
+
+
+class Recognizer:
+    def __init__(self, model_dir: Path | None = None, *, beam_size: int = 1, num_threads: int = 2) -> None:
+        self.predictor = Predictor(model_dir, num_threads=num_threads)
+        self.decode = DecodeConfig(beam_size=beam_size)
+
+    def recognize(self, image: ImageInput) -> Prediction:
+        """One image (path, bytes, PIL image or array) -> Prediction; raises InvalidInputError."""
+        return self.predictor.predict([preprocess(image, self.predictor.preprocess_config)], self.decode)[0]
+
+    def recognize_batch(self, images: Sequence[ImageInput], *,
+                        errors: Literal["raise", "return"] = "raise") -> list[Prediction]:
+        """Many images, batched. With errors="return", unreadable items come back with `.error` set."""
+        arrays, failed = {}, {}
+        for i, image in enumerate(images):
+            try:
+                arrays[i] = preprocess(image, self.predictor.preprocess_config)
+            except MathlensError as err:
+                if errors == "raise":
+                    raise
+                failed[i] = Prediction("", 0.0, error=str(err))
+        preds = dict(zip(arrays, self.predictor.predict(list(arrays.values()), self.decode)))
+        return [preds[i] if i in preds else failed[i] for i in range(len(images))]

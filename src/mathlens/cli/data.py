@@ -1,0 +1,54 @@
+"""`mathlens render` and `mathlens build-vocab`: make the training data from the corpus."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CORPUS = Path("../shared/datasets/formulas/formulas.tsv.gz")
+DEFAULT_IM2LATEX_VAL = Path("../shared/datasets/im2latex100k/val")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("render", help="render the formula corpus with TeX Live (parallel, resumable)")
+    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    p.add_argument("--out", type=Path, default=Path(".cache/render/printed"))
+    p.add_argument("--limit", type=int, default=None, help="render only the first N (shuffled) formulas")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--val", type=Path, default=DEFAULT_IM2LATEX_VAL,
+                   help="im2latex split to write as validation manifest (.cache/val/im2latex_val.jsonl)")
+    p.set_defaults(run=run_render)
+
+    v = sub.add_parser("build-vocab", help="build the token vocabulary from a rendered manifest")
+    v.add_argument("manifest", type=Path)
+    v.add_argument("--out", type=Path, default=Path("configs/vocab.json"))
+    v.add_argument("--min-count", type=int, default=10)
+    v.set_defaults(run=run_vocab)
+
+
+def run_render(args: argparse.Namespace) -> int:
+    import random
+
+    from mathlens.data.corpus import CorpusRenderConfig, render_corpus
+    from mathlens.data.manifest import im2latex_records, write_manifest
+
+    manifest = render_corpus(CorpusRenderConfig(args.corpus, args.out, num_workers=args.workers, limit=args.limit))
+    print(manifest)
+    if args.val.is_dir():
+        records = im2latex_records(args.val)
+        random.Random(0).shuffle(records)  # the first N are a fair sample for quick validation
+        val_path = Path(".cache/val/im2latex_val.jsonl")
+        write_manifest(val_path, records)
+        print(val_path)
+    return 0
+
+
+def run_vocab(args: argparse.Namespace) -> int:
+    from mathlens.data.manifest import read_manifest
+    from mathlens.tokenizer.vocab import Vocab
+
+    vocab = Vocab.build((r.tokens for r in read_manifest(args.manifest)), min_count=args.min_count)
+    vocab.save(args.out)
+    print(f"{args.out}: {len(vocab)} tokens")
+    return 0

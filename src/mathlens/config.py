@@ -1,0 +1,173 @@
+"""Frozen dataclass configs; each component receives only its own section.
+
+YAML or CLI input is converted once, at the edge, with `from_dict`, which rejects unknown keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """How an image becomes model input; travels inside the checkpoint with the weights."""
+
+    max_height: int = 192
+    max_width: int = 1024
+    margin: int = 4
+    # Content taller than this (in pixels) is taken to be a high-resolution picture and shrunk.
+    max_content_height: int = 160
+    pad_multiple: int = 8
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    channels: tuple[int, ...] = (32, 64, 128, 256)
+    blocks: tuple[int, ...] = (1, 1, 2, 2)
+    num_layers: int = 1  # transformer layers over the feature map, for context
+    num_heads: int = 4
+    dropout: float = 0.1
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    d_model: int = 256
+    num_layers: int = 3
+    num_heads: int = 4
+    ff_dim: int = 1024
+    dropout: float = 0.1
+    max_len: int = 256
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+
+    @property
+    def stride(self) -> int:
+        """Total downsampling of the encoder (every stage after the first halves the size)."""
+        return 2 ** (len(self.encoder.channels) - 1)
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    """Search settings: chosen at inference, never stored with training hyperparameters."""
+
+    beam_size: int = 1
+    max_len: int = 200
+    length_penalty: float = 0.6
+    # Stop when the last `repeat_window` tokens repeat the same n-gram this many times.
+    max_repeats: int = 8
+    repeat_window: int = 48
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    enabled: bool = True
+    scale_range: tuple[float, float] = (0.8, 1.25)  # when the render DPI is unknown
+    # Renders are rescaled to a DPI drawn from this range (12pt type); im2latex-100k is ~86.
+    dpi_range: tuple[float, float] = (68.0, 115.0)
+    rotate_deg: float = 1.5
+    shear_deg: float = 3.0
+    blur_p: float = 0.2
+    noise_p: float = 0.2
+    jpeg_p: float = 0.2
+    binarize_p: float = 0.1
+    invert_p: float = 0.05
+    low_contrast_p: float = 0.2
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    train_manifests: tuple[Path, ...] = ()
+    val_manifest: Path | None = None
+    val_limit: int = 500
+    max_tokens: int = 150
+    max_tokens_per_batch: int = 2400  # sum over the batch of the longest target length
+    max_batch_size: int = 48
+    num_workers: int = 1
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    variant: str = "small"
+    vocab_path: Path = Path("configs/vocab.json")
+    out_dir: Path = Path(".cache/runs/default")
+    init_from: Path | None = None  # start from these weights (e.g. the shipped model)
+    lr: float = 5e-4
+    weight_decay: float = 0.01
+    warmup_steps: int = 500
+    max_steps: int = 20_000
+    label_smoothing: float = 0.1
+    precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "bf16-mixed"
+    accelerator: str = "auto"
+    devices: int | str = "auto"
+    num_nodes: int = 1
+    strategy: str = "auto"
+    val_every_steps: int = 1000
+    checkpoint_every_minutes: float = 10.0
+    log_every_steps: int = 25
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+
+
+C = TypeVar("C")
+
+
+def from_dict(cls: type[C], raw: dict[str, Any]) -> C:
+    """Build a (nested) config dataclass from plain data, rejecting unknown keys."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"{cls} is not a dataclass")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(raw) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown keys for {cls.__name__}: {sorted(unknown)}")
+    hints = _resolved_types(cls)
+    kwargs: dict[str, Any] = {}
+    for name, value in raw.items():
+        kwargs[name] = _convert(hints[name], value)
+    return cls(**kwargs)
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """Config -> plain JSON-able data (Paths become strings, tuples lists)."""
+    def conv(v: Any) -> Any:
+        if dataclasses.is_dataclass(v):
+            return {f.name: conv(getattr(v, f.name)) for f in dataclasses.fields(v)}
+        if isinstance(v, Path):
+            return str(v)
+        if isinstance(v, (list, tuple)):
+            return [conv(x) for x in v]
+        return v
+    return conv(cfg)
+
+
+def _resolved_types(cls: type) -> dict[str, Any]:
+    import typing
+    return typing.get_type_hints(cls)
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    import typing
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+        return from_dict(tp, value)  # type: ignore[arg-type]
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        if value is None:
+            return None
+        non_none = [a for a in args if a is not type(None)]
+        return _convert(non_none[0], value) if len(non_none) == 1 else value
+    if tp is Path:
+        return Path(value)
+    if origin is tuple and isinstance(value, (list, tuple)):
+        inner = args[0] if args else Any
+        return tuple(_convert(inner, v) for v in value)
+    return value

@@ -1,0 +1,99 @@
+"""Batches: padded images with pixel masks, and shifted token targets."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from mathlens.tokenizer.vocab import Vocab
+
+
+@dataclass
+class Batch:
+    images: torch.Tensor  # (B, 1, H, W) ink=1, padding 0
+    pixel_mask: torch.Tensor  # (B, 1, H, W) 1 where the image is
+    tgt_in: torch.Tensor  # (B, T) BOS + tokens
+    tgt_out: torch.Tensor  # (B, T) tokens + EOS, PAD elsewhere
+
+    def to(self, device: torch.device | str) -> Batch:
+        return Batch(*(t.to(device) for t in (self.images, self.pixel_mask, self.tgt_in, self.tgt_out)))
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+def pad_images(arrays: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """List of (H, W) -> images (B, 1, Hmax, Wmax) and their mask; padded at bottom/right."""
+    H = max(a.shape[0] for a in arrays)
+    W = max(a.shape[1] for a in arrays)
+    images = np.zeros((len(arrays), 1, H, W), dtype=np.float32)
+    mask = np.zeros_like(images)
+    for i, a in enumerate(arrays):
+        images[i, 0, : a.shape[0], : a.shape[1]] = a
+        mask[i, 0, : a.shape[0], : a.shape[1]] = 1.0
+    return torch.from_numpy(images), torch.from_numpy(mask)
+
+
+def collate(samples: Sequence[tuple[np.ndarray, list[int]]], pad_id: int = Vocab.pad_id) -> Batch:
+    images, mask = pad_images([s[0] for s in samples])
+    T = max(len(s[1]) for s in samples) - 1
+    tgt = torch.full((len(samples), T + 1), pad_id, dtype=torch.long)
+    for i, (_, ids) in enumerate(samples):
+        tgt[i, : len(ids)] = torch.tensor(ids)
+    tgt_in = tgt[:, :-1].clone()
+    tgt_in[tgt_in == Vocab.eos_id] = pad_id  # shorter rows: EOS is a target, never an input
+    return Batch(images, mask, tgt_in, tgt[:, 1:].clone())
+
+
+class LengthBucketSampler:
+    """Batches of similar target length (and so image width) under a token budget.
+
+    Samples are drawn from shuffled pools and sorted inside a pool, which keeps padding low
+    without making batches predictable. Short formulas are subsampled with `keep_prob`.
+    """
+
+    def __init__(self, lengths: Sequence[int], max_batch_size: int, max_tokens_per_batch: int,
+                 keep_prob: Sequence[float] | None = None, pool_size: int = 4096, seed: int = 0) -> None:
+        self.lengths = list(lengths)
+        self.max_batch_size = max_batch_size
+        self.max_tokens = max_tokens_per_batch
+        self.keep_prob = keep_prob
+        self.pool_size = pool_size
+        self.seed = seed
+        self.epoch = 0
+        self._batches = self._make_batches()
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self._batches = self._make_batches()
+
+    def _make_batches(self) -> list[list[int]]:
+        rng = random.Random(self.seed * 7919 + self.epoch)
+        order = [i for i in range(len(self.lengths)) if self.keep_prob is None or rng.random() < self.keep_prob[i]]
+        rng.shuffle(order)
+        batches: list[list[int]] = []
+        for start in range(0, len(order), self.pool_size):
+            pool = sorted(order[start: start + self.pool_size], key=lambda i: self.lengths[i])
+            batch: list[int] = []
+            for i in pool:
+                longest = max(self.lengths[i], max((self.lengths[j] for j in batch), default=0)) + 2
+                if batch and (len(batch) >= self.max_batch_size or longest * (len(batch) + 1) > self.max_tokens):
+                    batches.append(batch)
+                    batch = []
+                batch.append(i)
+            if batch:
+                batches.append(batch)
+        rng.shuffle(batches)
+        return batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batches = self._batches
+        self.set_epoch(self.epoch + 1)
+        return iter(batches)
+
+    def __len__(self) -> int:
+        return len(self._batches)

@@ -1,0 +1,108 @@
+"""Turn the formula corpus into a rendered training set: chunks rendered in parallel, resumable.
+
+Each chunk is rendered with one font and one DPI drawn at random, and writes its manifest last:
+a chunk with a manifest is done, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import random
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from mathlens.data.render import FONT_PREAMBLES, RenderJob, render_batch
+from mathlens.errors import LatexSyntaxError, RenderError
+from mathlens.tokenizer.normalize import normalize
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CorpusRenderConfig:
+    corpus_path: Path
+    out_dir: Path
+    max_tokens: int = 150
+    min_tokens: int = 3
+    chunk_size: int = 500
+    dpi_range: tuple[int, int] = (75, 135)
+    fonts: tuple[str, ...] = tuple(FONT_PREAMBLES)
+    num_workers: int = 2
+    limit: int | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    latex: str
+    tokens: list[str]
+    kind: str
+    render_env: str
+    source: str
+
+
+def read_corpus(path: Path, min_tokens: int = 1, max_tokens: int = 10_000) -> Iterator[CorpusEntry]:
+    """Rows of formulas.tsv.gz whose normalized length is in range; unparsable rows are skipped."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        header = next(f).rstrip("\n").split("\t")
+        col = {name: i for i, name in enumerate(header)}
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            try:
+                tokens = normalize(parts[col["formula"]])
+            except LatexSyntaxError:
+                continue
+            if min_tokens <= len(tokens) <= max_tokens:
+                yield CorpusEntry(parts[col["formula"]], tokens, parts[col["kind"]],
+                                  parts[col["render_env"]], parts[col["source_repo"]])
+
+
+def _render_chunk(args: tuple[int, list[CorpusEntry], CorpusRenderConfig]) -> int:
+    index, entries, cfg = args
+    rng = random.Random(cfg.seed * 1_000_003 + index)
+    font = rng.choice(cfg.fonts)
+    dpi = rng.randint(*cfg.dpi_range)
+    chunk_dir = cfg.out_dir / f"chunk{index:05d}"
+    jobs = [RenderJob(f"{i:04d}", e.latex, e.kind, e.render_env) for i, e in enumerate(entries)]  # type: ignore[arg-type]
+    try:
+        done = render_batch(jobs, chunk_dir, font=font, dpi=dpi)
+    except (RenderError, OSError) as err:
+        logger.warning("chunk %d failed: %s", index, str(err)[:300])
+        return 0
+    records = [
+        {"image": f"{chunk_dir.name}/{job.key}.png", "tokens": e.tokens, "font": font, "dpi": dpi,
+         "source": e.source}
+        for job, e in zip(jobs, entries) if job.key in done
+    ]
+    tmp = chunk_dir / "manifest.jsonl.tmp"
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    tmp.replace(chunk_dir / "manifest.jsonl")
+    return len(records)
+
+
+def render_corpus(cfg: CorpusRenderConfig) -> Path:
+    """Render the corpus into cfg.out_dir and write the merged `manifest.jsonl`; returns its path."""
+    entries = list(read_corpus(cfg.corpus_path, cfg.min_tokens, cfg.max_tokens))
+    random.Random(cfg.seed).shuffle(entries)
+    if cfg.limit is not None:
+        entries = entries[: cfg.limit]
+    chunks = [entries[i: i + cfg.chunk_size] for i in range(0, len(entries), cfg.chunk_size)]
+    todo = [(i, c, cfg) for i, c in enumerate(chunks)
+            if not (cfg.out_dir / f"chunk{i:05d}" / "manifest.jsonl").exists()]
+    logger.info("%d formulas in %d chunks, %d to render", len(entries), len(chunks), len(todo))
+    cfg.out_dir.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(cfg.num_workers) as pool:
+        for n, count in enumerate(pool.map(_render_chunk, todo), start=1):
+            if n % 20 == 0 or n == len(todo):
+                logger.info("chunk %d/%d done (%d images)", n, len(todo), count)
+    merged = cfg.out_dir / "manifest.jsonl"
+    with merged.open("w", encoding="utf-8") as out:
+        for i in range(len(chunks)):
+            part = cfg.out_dir / f"chunk{i:05d}" / "manifest.jsonl"
+            if part.exists():
+                out.write(part.read_text(encoding="utf-8"))
+    return merged

@@ -1,0 +1,55 @@
+"""Manifests: JSONL records `{"image": path, "tokens": [...]}` (paths relative to the file)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from mathlens.errors import LatexSyntaxError
+from mathlens.tokenizer.normalize import normalize
+
+
+@dataclass(frozen=True)
+class Record:
+    image_path: Path
+    tokens: tuple[str, ...]
+    source: str = ""
+    dpi: float | None = None  # render resolution, when the image was rendered by us
+
+
+def read_manifest(path: Path, limit: int | None = None) -> list[Record]:
+    records = []
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if limit is not None and len(records) >= limit:
+                break
+            raw = json.loads(line)
+            records.append(Record(path.parent / raw["image"], tuple(raw["tokens"]), raw.get("source", ""),
+                                  raw.get("dpi")))
+    return records
+
+
+def write_manifest(path: Path, records: list[Record]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps({"image": str(r.image_path), "tokens": list(r.tokens), "source": r.source,
+                                "dpi": r.dpi},
+                               ensure_ascii=False) + "\n")
+
+
+def im2latex_records(split_dir: Path, limit: int | None = None) -> list[Record]:
+    """im2latex-100k split (`images/`, `formulas.norm.txt`, `matching.txt`) as normalized records."""
+    formulas = (split_dir / "formulas.norm.txt").read_text(encoding="utf-8").split("\n")
+    records = []
+    for line in (split_dir / "matching.txt").read_text(encoding="utf-8").splitlines():
+        image_name, index = line.split()
+        try:
+            tokens = normalize(formulas[int(index)])
+        except LatexSyntaxError:
+            continue
+        records.append(Record((split_dir / "images" / image_name).resolve(), tuple(tokens), "im2latex100k"))
+        if limit is not None and len(records) >= limit:
+            break
+    return records

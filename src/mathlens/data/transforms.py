@@ -1,0 +1,76 @@
+"""Training augmentation: what real screenshots and scans do to a clean render.
+
+Works on the uint8 grayscale render (black on white) before the shared `preprocess`, so training
+and inference see images through the same code.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+
+from mathlens.config import AugmentConfig, PreprocessConfig
+from PIL import Image
+
+from mathlens.errors import InvalidInputError
+from mathlens.inference.preprocess import crop_to_ink, fit, resize, to_ink
+
+
+def build_pixel_augment(cfg: AugmentConfig):  # -> albumentations.Compose
+    import albumentations as A
+    import cv2
+
+    return A.Compose([
+        A.Affine(rotate=(-cfg.rotate_deg, cfg.rotate_deg), shear=(-cfg.shear_deg, cfg.shear_deg), fit_output=True,
+                 border_mode=cv2.BORDER_CONSTANT, fill=255, p=0.3),
+        A.GaussianBlur(blur_limit=(3, 3), sigma_limit=(0.3, 0.9), p=cfg.blur_p),
+        A.GaussNoise(std_range=(0.02, 0.1), p=cfg.noise_p),
+        A.ImageCompression(quality_range=(25, 90), p=cfg.jpeg_p),
+    ])
+
+
+class TrainTransform:
+    """Rendered PNG -> augmented model input (H, W) float32."""
+
+    def __init__(self, aug: AugmentConfig, pre: PreprocessConfig, seed: int | None = None) -> None:
+        self.aug, self.pre = aug, pre
+        self.pixel = build_pixel_augment(aug) if aug.enabled else None
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self._pid = os.getpid()
+
+    def __call__(self, image: Image.Image, dpi: float | None = None) -> np.ndarray:
+        if os.getpid() != self._pid:  # a DataLoader worker: draw its own augmentations
+            self._pid = os.getpid()
+            self.rng = random.Random(None if self.seed is None else self.seed + self._pid)
+        gray = np.asarray(image.convert("L"), dtype=np.uint8)
+        if self.pixel is not None:
+            try:
+                return self._augment(gray, dpi)
+            except InvalidInputError:  # the augmentation wiped the ink out: use the clean render
+                pass
+        return fit(crop_to_ink(to_ink(Image.fromarray(gray))), self.pre)
+
+    def _augment(self, gray: np.ndarray, dpi: float | None) -> np.ndarray:
+        rng = self.rng
+        gray = np.pad(gray, rng.randint(2, 12), constant_values=255)
+        if rng.random() < self.aug.low_contrast_p:  # faint print, grey or coloured page
+            lo, hi = rng.uniform(0, 120), rng.uniform(170, 255)
+            gray = (lo + gray.astype(np.float32) * (hi - lo) / 255).astype(np.uint8)
+        gray = self.pixel(image=gray)["image"]
+        if rng.random() < self.aug.binarize_p:
+            gray = np.where(gray < rng.uniform(100, 200), 0, 255).astype(np.uint8)
+        if rng.random() < self.aug.invert_p:  # dark-mode screenshot
+            gray = 255 - gray
+        ink = crop_to_ink(to_ink(Image.fromarray(gray)))
+        scale = rng.uniform(*self.aug.dpi_range) / dpi if dpi else rng.uniform(*self.aug.scale_range)
+        ink = resize(ink, scale)
+        return fit(ink, self.pre)
+
+
+def eval_transform(pre: PreprocessConfig):
+    def apply(image: Image.Image, dpi: float | None = None) -> np.ndarray:
+        return fit(crop_to_ink(to_ink(image)), pre)
+    return apply

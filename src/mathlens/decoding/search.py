@@ -1,0 +1,144 @@
+"""Greedy and beam search over any step function (torch or onnxruntime), in numpy.
+
+A `StepModel` hides the backend: `step` turns the last tokens into log-probabilities and a new
+state, `select` keeps or repeats rows of the state (finished rows dropped, beams reordered).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from mathlens.config import DecodeConfig
+
+BOS_ID, EOS_ID = 1, 2
+
+
+class StepModel(Protocol):
+    def step(self, state: Any, tokens: np.ndarray, position: int) -> tuple[np.ndarray, Any]:
+        """tokens (N,) int64 -> log-probabilities (N, V) and the advanced state."""
+
+    def select(self, state: Any, rows: np.ndarray) -> Any:
+        """Keep state rows in the given order (rows may repeat)."""
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    ids: list[int]
+    score: float  # mean log-probability per token
+    stopped_by_guard: bool = False
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def is_looping(ids: list[int], cfg: DecodeConfig) -> bool:
+    """True when the tail is one short n-gram repeated `max_repeats` times (a decoding loop)."""
+    tail = ids[-cfg.repeat_window:]
+    for n in range(1, 7):
+        if len(tail) < n * cfg.max_repeats:
+            break
+        gram = tail[-n:]
+        if all(tail[-(k + 1) * n: len(tail) - k * n] == gram for k in range(cfg.max_repeats)):
+            return True
+    return False
+
+
+def greedy(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig) -> list[Hypothesis]:
+    """Batched greedy decoding; finished rows leave the batch so the rest runs faster."""
+    seqs: list[list[int]] = [[] for _ in range(batch_size)]
+    logps = np.zeros(batch_size)
+    guard = [False] * batch_size
+    active = np.arange(batch_size)
+    tokens = np.full(batch_size, BOS_ID, dtype=np.int64)
+    for position in range(cfg.max_len):
+        logits, state = model.step(state, tokens, position)
+        logp = _log_softmax(logits.astype(np.float32))
+        nxt = logp.argmax(axis=-1)
+        keep = []
+        for row, (b, tok) in enumerate(zip(active, nxt)):
+            logps[b] += logp[row, tok]
+            if tok == EOS_ID:
+                continue
+            seqs[b].append(int(tok))
+            if is_looping(seqs[b], cfg):
+                guard[b] = True
+                continue
+            keep.append(row)
+        if not keep:
+            break
+        if len(keep) < len(active):
+            rows = np.array(keep)
+            state = model.select(state, rows)
+            active, nxt = active[rows], nxt[rows]
+        tokens = nxt.astype(np.int64)
+    return [Hypothesis(s, float(lp / (len(s) + 1)), g) for s, lp, g in zip(seqs, logps, guard)]
+
+
+def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig) -> list[Hypothesis]:
+    """Batched beam search; hypotheses are ranked by log-prob / length**length_penalty."""
+    if cfg.beam_size <= 1:
+        return greedy(model, state, batch_size, cfg)
+    K = cfg.beam_size
+    state = model.select(state, np.repeat(np.arange(batch_size), K))  # (B*K) rows
+    beams: list[list[list[int]]] = [[[] for _ in range(K)] for _ in range(batch_size)]
+    scores = np.full((batch_size, K), -np.inf)
+    scores[:, 0] = 0.0  # identical beams at the start: let only one expand
+    finished: list[list[tuple[float, list[int], float]]] = [[] for _ in range(batch_size)]
+    tokens = np.full(batch_size * K, BOS_ID, dtype=np.int64)
+    done = np.zeros(batch_size, dtype=bool)
+
+    def rank(logp_sum: float, length: int) -> float:
+        return logp_sum / max(1, length) ** cfg.length_penalty
+
+    for position in range(cfg.max_len):
+        logits, state = model.step(state, tokens, position)
+        logp = _log_softmax(logits.astype(np.float32)).reshape(batch_size, K, -1)
+        V = logp.shape[-1]
+        total = scores[:, :, None] + logp  # (B, K, V)
+        flat = total.reshape(batch_size, -1)
+        top = np.argsort(-flat, axis=1)[:, : 2 * K]  # (B, 2K) candidates
+        rows = np.zeros(batch_size * K, dtype=np.int64)
+        new_tokens = np.full(batch_size * K, EOS_ID, dtype=np.int64)
+        new_scores = np.full((batch_size, K), -np.inf)
+        new_beams: list[list[list[int]]] = []
+        for b in range(batch_size):
+            kept: list[list[int]] = []
+            for cand in top[b]:
+                if done[b] or len(kept) == K:
+                    break
+                k, tok = divmod(int(cand), V)
+                s = float(flat[b, cand])
+                if not np.isfinite(s):
+                    continue
+                seq = beams[b][k]
+                if tok == EOS_ID or is_looping(seq + [tok], cfg):
+                    ids = seq if tok == EOS_ID else seq + [tok]
+                    finished[b].append((rank(s, len(ids) + 1), ids, s / (len(ids) + 1)))
+                    continue
+                slot = len(kept)
+                kept.append(seq + [tok])
+                rows[b * K + slot] = b * K + k
+                new_tokens[b * K + slot] = tok
+                new_scores[b, slot] = s
+            while len(kept) < K:
+                kept.append([])
+            new_beams.append(kept)
+            best_open = rank(new_scores[b].max(), position + 1) if np.isfinite(new_scores[b].max()) else -np.inf
+            if len(finished[b]) >= K and max(f[0] for f in finished[b]) >= best_open:
+                done[b] = True
+        if done.all():
+            break
+        beams, scores, tokens = new_beams, new_scores, new_tokens
+        state = model.select(state, rows)
+    results = []
+    for b in range(batch_size):
+        pool = finished[b] or [(rank(scores[b, k], len(beams[b][k])), beams[b][k], scores[b, k] / max(1, len(beams[b][k])))
+                               for k in range(K) if np.isfinite(scores[b, k])]
+        _, ids, mean_logp = max(pool, key=lambda f: f[0])
+        results.append(Hypothesis(list(ids), float(mean_logp)))
+    return results

@@ -1,0 +1,80 @@
+"""The one inference entry point: preprocessed images in, predictions out (onnxruntime, no torch)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from mathlens.config import DecodeConfig, ModelConfig, PreprocessConfig, from_dict
+from mathlens.decoding.search import beam_search
+from mathlens.errors import CheckpointError
+from mathlens.tokenizer.lexer import detokenize
+from mathlens.tokenizer.normalize import repair
+from mathlens.tokenizer.vocab import Vocab
+
+META_FILE = "model.json"
+
+
+def default_model_dir() -> Path:
+    """The model shipped inside the package (src/mathlens/weights)."""
+    return Path(str(resources.files("mathlens") / "weights"))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    latex: str
+    confidence: float  # geometric-mean token probability, 0..1
+    tokens: tuple[str, ...] = ()
+    error: str | None = None  # set instead of raising when a batch item could not be read
+
+
+class Predictor:
+    """Loads an exported model directory (model.json, encoder.onnx, decoder.onnx)."""
+
+    def __init__(self, model_dir: Path | None = None, num_threads: int = 2, max_batch_size: int = 16) -> None:
+        from mathlens.inference.onnx_backend import OnnxStepModel
+
+        self.model_dir = model_dir or default_model_dir()
+        meta_path = self.model_dir / META_FILE
+        if not meta_path.is_file():
+            raise CheckpointError(f"no model at {self.model_dir} (missing {META_FILE})")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        self.model_config = from_dict(ModelConfig, meta["model_config"])
+        self.vocab = Vocab(tuple(meta["vocab"]))
+        self.backend = OnnxStepModel(self.model_dir, num_threads=num_threads)
+        self.max_batch_size = max_batch_size
+
+    @property
+    def preprocess_config(self) -> PreprocessConfig:
+        return self.model_config.preprocess
+
+    def predict(self, arrays: list[np.ndarray], cfg: DecodeConfig = DecodeConfig()) -> list[Prediction]:
+        """Preprocessed (H, W) inputs -> one Prediction each, batched by similar width."""
+        order = sorted(range(len(arrays)), key=lambda i: (arrays[i].shape[1], arrays[i].shape[0]))
+        results: list[Prediction | None] = [None] * len(arrays)
+        for start in range(0, len(order), self.max_batch_size):
+            idx = order[start: start + self.max_batch_size]
+            for i, pred in zip(idx, self._predict_batch([arrays[i] for i in idx], cfg)):
+                results[i] = pred
+        return [r for r in results if r is not None]
+
+    def _predict_batch(self, arrays: list[np.ndarray], cfg: DecodeConfig) -> list[Prediction]:
+        H = max(a.shape[0] for a in arrays)
+        W = max(a.shape[1] for a in arrays)
+        images = np.zeros((len(arrays), 1, H, W), dtype=np.float32)
+        mask = np.zeros_like(images)
+        for i, a in enumerate(arrays):
+            images[i, 0, : a.shape[0], : a.shape[1]] = a
+            mask[i, 0, : a.shape[0], : a.shape[1]] = 1.0
+        state = self.backend.start(images, mask)
+        hyps = beam_search(self.backend, state, len(arrays), cfg)
+        out = []
+        for hyp in hyps:
+            tokens = repair(self.vocab.decode(hyp.ids))
+            out.append(Prediction(detokenize(tokens), round(math.exp(hyp.score), 4), tuple(tokens)))
+        return out

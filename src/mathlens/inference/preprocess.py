@@ -1,0 +1,124 @@
+"""Any picture of a formula -> the model's input: a float ink map, ink=1 on background=0.
+
+Shared by training and inference (numpy + Pillow only), so the model always sees what it was
+trained on: colours, transparency and dark mode are reduced to ink, the formula is cropped to
+its ink, shrunk if it is a high-resolution picture, and padded.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from mathlens.config import PreprocessConfig
+from mathlens.errors import InvalidInputError
+
+ImageInput = Union[str, Path, bytes, Image.Image, np.ndarray]
+
+MAX_INPUT_PIXELS = 50_000_000  # a 7000x7000 screenshot; beyond that we refuse before decoding
+INK_THRESHOLD = 0.25
+
+
+def load_image(source: ImageInput) -> Image.Image:
+    """Open a path, bytes, PIL image or array; raise InvalidInputError with a clear reason."""
+    if isinstance(source, Image.Image):
+        image = source
+    elif isinstance(source, np.ndarray):
+        if source.ndim not in (2, 3) or source.size == 0:
+            raise InvalidInputError(f"array of shape {source.shape} is not an image")
+        arr = source if source.dtype == np.uint8 else np.clip(source * (255 if source.max() <= 1 else 1), 0, 255).astype(np.uint8)
+        image = Image.fromarray(arr)
+    else:
+        data = _read_bytes(source)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError:
+            raise InvalidInputError("not a recognised image format") from None
+        except (OSError, ValueError) as err:  # truncated or malformed header
+            raise InvalidInputError(f"cannot read image: {err}") from None
+    width, height = image.size
+    if width * height > MAX_INPUT_PIXELS:
+        raise InvalidInputError(f"image too large: {width}x{height} pixels (limit {MAX_INPUT_PIXELS:,})")
+    if width == 0 or height == 0:
+        raise InvalidInputError("image has no pixels")
+    try:
+        frame = next(ImageSequence.Iterator(image))  # GIF/TIFF: first frame
+        frame.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        raise InvalidInputError(f"cannot decode image: {err}") from None
+    return frame
+
+
+def _read_bytes(source: str | Path | bytes) -> bytes:
+    if isinstance(source, bytes):
+        data = source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidInputError(f"no such file: {path}")
+        data = path.read_bytes()
+    if not data:
+        raise InvalidInputError("empty file")
+    return data
+
+
+def to_ink(image: Image.Image) -> np.ndarray:
+    """Reduce any colour model to an ink map (H, W) float32 in [0, 1], ink=1."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
+        alpha = rgba[..., 3]
+        if float(np.median(alpha)) < 0.5:  # transparent background: the opaque pixels are the ink
+            return alpha
+        luma = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+        gray = luma * alpha + (1.0 - alpha)  # mostly opaque: composite over white
+    else:
+        gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    background = float(np.median(gray))
+    ink = background - gray if background >= 0.5 else gray - background  # dark mode: light ink
+    peak = float(np.percentile(ink, 99.9))
+    if peak <= 0.05:
+        return np.zeros_like(gray)
+    return np.clip(ink / peak, 0.0, 1.0)
+
+
+def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:
+    rows = np.flatnonzero((ink > threshold).any(axis=1))
+    cols = np.flatnonzero((ink > threshold).any(axis=0))
+    if rows.size == 0:
+        raise InvalidInputError("blank image: no formula found")
+    return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+
+
+def resize(ink: np.ndarray, scale: float) -> np.ndarray:
+    """Resize a float map; box filter when shrinking keeps thin strokes."""
+    height, width = ink.shape
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    return np.asarray(Image.fromarray(ink.astype(np.float32), mode="F").resize(size, resample), dtype=np.float32)
+
+
+def fit(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """Cropped ink -> padded model input (H, W), shrunk when it exceeds the configured limits."""
+    height, width = ink.shape
+    inner_h, inner_w = cfg.max_height - 2 * cfg.margin, cfg.max_width - 2 * cfg.margin
+    scale = min(1.0, cfg.max_content_height / height, inner_h / height, inner_w / width)
+    if scale < 1.0:
+        ink = resize(ink, scale)
+        height, width = ink.shape
+    m = cfg.pad_multiple
+    out_h = -(-(height + 2 * cfg.margin) // m) * m
+    out_w = -(-(width + 2 * cfg.margin) // m) * m
+    out = np.zeros((out_h, out_w), dtype=np.float32)
+    top, left = (out_h - height) // 2, cfg.margin
+    out[top: top + height, left: left + width] = ink
+    return out
+
+
+def preprocess(source: ImageInput, cfg: PreprocessConfig) -> np.ndarray:
+    """The one entry point: any input -> (H, W) float32 model input."""
+    return fit(crop_to_ink(to_ink(load_image(source))), cfg)

@@ -1,0 +1,199 @@
+"""One canonical token sequence per formula, used for training targets and for scoring.
+
+Different spellings that render the same become one: aliases (`\\le` -> `\\leq`), arguments of
+scripts and known commands always braced (`x^2` -> `x ^ { 2 }`, `\\frac12` ->
+`\\frac { 1 } { 2 }`), and braces that group a single atom dropped (`{ \\bar { K } } _ { a }` ->
+`\\bar { K } _ { a }`). Both sides of a comparison go through the same function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mathlens.errors import LatexSyntaxError
+from mathlens.tokenizer.lexer import tokenize
+
+ALIASES: dict[str, str] = {
+    "\\le": "\\leq", "\\ge": "\\geq", "\\ne": "\\neq", "\\to": "\\rightarrow",
+    "\\gets": "\\leftarrow", "\\lbrace": "\\{", "\\rbrace": "\\}", "\\land": "\\wedge",
+    "\\lor": "\\vee", "\\lnot": "\\neg", "\\vert": "|", "\\lvert": "|", "\\rvert": "|",
+    "\\Vert": "\\|", "\\lVert": "\\|", "\\rVert": "\\|", "\\dfrac": "\\frac", "\\tfrac": "\\frac",
+    "\\dbinom": "\\binom", "\\tbinom": "\\binom", "\\textrm": "\\text", "\\mbox": "\\text",
+    "\\hbox": "\\text", "\\textnormal": "\\text", "\\bm": "\\boldsymbol", "\\lbrack": "[",
+    "\\rbrack": "]", "\\iff": "\\Longleftrightarrow", "\\implies": "\\Longrightarrow",
+    "\\dots": "\\ldots", "\\dotsc": "\\ldots", "\\dotsb": "\\cdots", "\\dotsm": "\\cdots",
+    "\\owns": "\\ni", "\\doteqdot": "\\Doteq", "\\Bbb": "\\mathbb", "\\thinspace": "\\,",
+    "\\medspace": "\\:", "\\thickspace": "\\;", "\\negthinspace": "\\!", "\\>": "\\:",
+}
+
+# Commands whose arguments are braced groups; a bare next atom is wrapped in braces.
+ARITY: dict[str, int] = {
+    **{c: 2 for c in ("\\frac", "\\binom", "\\stackrel", "\\overset", "\\underset", "\\cfrac")},
+    **{c: 1 for c in (
+        "\\sqrt", "\\hat", "\\widehat", "\\tilde", "\\widetilde", "\\bar", "\\overline",
+        "\\underline", "\\vec", "\\dot", "\\ddot", "\\dddot", "\\acute", "\\grave", "\\breve",
+        "\\check", "\\mathring", "\\overrightarrow", "\\overleftarrow", "\\overbrace",
+        "\\underbrace", "\\mathrm", "\\mathbf", "\\mathit", "\\mathsf", "\\mathtt", "\\mathcal",
+        "\\mathbb", "\\mathfrak", "\\mathscr", "\\boldsymbol", "\\operatorname",
+        "\\operatorname*", "\\text", "\\textbf", "\\textit", "\\textsf", "\\texttt", "\\pmod",
+        "\\phantom", "\\hphantom", "\\vphantom", "\\boxed", "\\cancel", "\\mathop", "\\mathbin",
+        "\\mathrel", "\\mathord", "\\overleftrightarrow", "\\widecheck", "\\emph",
+    )},
+}
+# Groups that start with a declaration scope it; their braces carry meaning.
+DECLARATIONS = frozenset(
+    {"\\rm", "\\bf", "\\it", "\\sf", "\\tt", "\\cal", "\\mit", "\\em", "\\displaystyle",
+     "\\textstyle", "\\scriptstyle", "\\scriptscriptstyle", "\\boldmath", "\\tiny", "\\small",
+     "\\large", "\\Large", "\\LARGE", "\\huge", "\\Huge", "\\normalsize", "\\footnotesize",
+     "\\scriptsize", "\\color", "\\over", "\\atop", "\\choose", "\\frak", "\\Bbb"}
+)
+SCRIPTS = frozenset({"_", "^"})
+
+
+@dataclass
+class Group:
+    """A brace group; `children` holds tokens (str) and nested groups."""
+
+    children: list[str | Group] = field(default_factory=list)
+    is_argument: bool = False
+
+
+def parse(tokens: list[str]) -> Group:
+    """Nest tokens into brace groups; raises LatexSyntaxError when braces do not balance."""
+    stack = [Group()]
+    for pos, tok in enumerate(tokens):
+        if tok == "{":
+            group = Group()
+            stack[-1].children.append(group)
+            stack.append(group)
+        elif tok == "}":
+            if len(stack) == 1:
+                raise LatexSyntaxError("unbalanced '}'", pos)
+            stack.pop()
+        else:
+            stack[-1].children.append(tok)
+    if len(stack) != 1:
+        raise LatexSyntaxError("unclosed '{'", len(tokens))
+    return stack[0]
+
+
+def _take_atom(items: list[str | Group], i: int) -> tuple[Group, int]:
+    """Wrap the atom at items[i] (a token or group) as an argument group; return next index."""
+    item = items[i]
+    if isinstance(item, Group):
+        item.is_argument = True
+        return item, i + 1
+    end = i + 1 + ARITY.get(ALIASES.get(item, item), 0)  # `x^\frac12`: the command takes its args
+    return Group(list(items[i:end]), is_argument=True), min(end, len(items))
+
+
+def _brace_arguments(group: Group) -> None:
+    items = group.children
+    out: list[str | Group] = []
+    i = 0
+    while i < len(items):
+        item = items[i]
+        i += 1
+        if isinstance(item, Group):
+            _brace_arguments(item)
+            out.append(item)
+            continue
+        item = ALIASES.get(item, item)
+        out.append(item)
+        num_args = 1 if item in SCRIPTS else ARITY.get(item, 0)
+        if item == "\\sqrt" and i < len(items) and items[i] == "[":
+            while i < len(items) and items[i] != "]":  # optional [n] copied through
+                nxt = items[i]
+                if isinstance(nxt, Group):
+                    _brace_arguments(nxt)
+                out.append(nxt)
+                i += 1
+            if i < len(items):
+                out.append(items[i])
+                i += 1
+        if item in {"\\begin{array}", "\\begin{tabular}"}:
+            num_args = 1
+        for _ in range(num_args):
+            while i < len(items) and items[i] == "\\ ":
+                i += 1
+            if i >= len(items):
+                break
+            arg, i = _take_atom(items, i)
+            _brace_arguments(arg)
+            out.append(arg)
+    group.children = out
+
+
+def _is_single_atom(group: Group) -> bool:
+    kids = group.children
+    if not kids:
+        return False
+    head = kids[0]
+    if isinstance(head, Group):
+        return len(kids) == 1
+    if len(kids) > 1:  # `{ \frac { a } { b } }`: a command with exactly its arguments
+        return ARITY.get(head, 0) == len(kids) - 1 and all(
+            isinstance(k, Group) and k.is_argument for k in kids[1:])
+    return head not in DECLARATIONS and head not in SCRIPTS and head not in {"&", "\\\\", "\\ "}
+
+
+def _flatten(group: Group, out: list[str], *, is_root: bool = False) -> None:
+    keep_braces = not is_root and (group.is_argument or not _is_single_atom(group))
+    if keep_braces:
+        out.append("{")
+    for child in group.children:
+        if isinstance(child, Group):
+            _flatten(child, out)
+        else:
+            out.append(child)
+    if keep_braces:
+        out.append("}")
+
+
+def normalize_tokens(tokens: list[str]) -> list[str]:
+    """Canonical form of a token list (see module docstring)."""
+    tree = parse(tokens)
+    _brace_arguments(tree)
+    out: list[str] = []
+    _flatten(tree, out, is_root=True)
+    return out
+
+
+def normalize(latex: str) -> list[str]:
+    """Tokenize and normalize a LaTeX string in one step."""
+    return normalize_tokens(tokenize(latex))
+
+
+_PAIRS = (("{", "}"), ("\\left", "\\right"))
+
+
+def repair(tokens: list[str]) -> list[str]:
+    """Make model output compile: drop unmatched closers, close what is left open.
+
+    Handles braces, `\\left`/`\\right` and `\\begin{env}`/`\\end{env}`; everything else is kept.
+    """
+    out: list[str] = []
+    stack: list[str] = []  # expected closers
+    for tok in tokens:
+        if tok == "{":
+            stack.append("}")
+        elif tok == "\\left":
+            stack.append("\\right")
+        elif tok.startswith("\\begin{"):
+            stack.append("\\end{" + tok[len("\\begin{"):])
+        elif tok == "}" or tok == "\\right" or tok.startswith("\\end{"):
+            if tok not in stack:
+                continue
+            while stack[-1] != tok:  # close inner groups the model forgot
+                out.extend(_closer(stack.pop()))
+            stack.pop()
+        out.append(tok)
+    while stack:
+        out.extend(_closer(stack.pop()))
+    if out and out[-1] == "\\left":
+        out.pop()
+    return out
+
+
+def _closer(expected: str) -> list[str]:
+    return ["\\right", "."] if expected == "\\right" else [expected]

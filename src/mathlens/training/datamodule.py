@@ -1,0 +1,64 @@
+"""LightningDataModule over rendered manifests; batches bucketed by length, sharded per rank."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import lightning as L
+from torch.utils.data import DataLoader
+
+from mathlens.config import DataConfig, PreprocessConfig
+from mathlens.data.collate import LengthBucketSampler, collate
+from mathlens.data.datasets import FormulaDataset
+from mathlens.data.manifest import Record, read_manifest
+from mathlens.data.transforms import TrainTransform, eval_transform
+from mathlens.tokenizer.vocab import Vocab
+
+
+class RankShard:
+    """Every rank takes every world_size-th batch, so DDP needs no sampler replacement."""
+
+    def __init__(self, sampler: LengthBucketSampler, rank: int, world_size: int) -> None:
+        self.sampler, self.rank, self.world_size = sampler, rank, world_size
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batches = list(self.sampler)
+        usable = len(batches) - len(batches) % self.world_size
+        return iter(batches[self.rank: usable: self.world_size])
+
+    def __len__(self) -> int:
+        return len(self.sampler) // self.world_size
+
+
+def short_formula_keep_prob(num_tokens: int, full_at: int = 24, floor: float = 0.2) -> float:
+    """Short formulas are plentiful and easy: see fewer of them, spend the compute on long ones."""
+    return max(floor, min(1.0, num_tokens / full_at))
+
+
+class FormulaDataModule(L.LightningDataModule):
+    def __init__(self, cfg: DataConfig, vocab: Vocab, preprocess: PreprocessConfig, seed: int = 0) -> None:
+        super().__init__()
+        self.cfg, self.vocab, self.preprocess, self.seed = cfg, vocab, preprocess, seed
+        self.train_records: list[Record] = []
+        self.val_records: list[Record] = []
+
+    def setup(self, stage: str | None = None) -> None:
+        if not self.train_records:
+            for path in self.cfg.train_manifests:
+                self.train_records += [r for r in read_manifest(path) if len(r.tokens) <= self.cfg.max_tokens]
+        if self.cfg.val_manifest is not None and not self.val_records:
+            self.val_records = read_manifest(self.cfg.val_manifest, self.cfg.val_limit)
+
+    def train_dataloader(self) -> DataLoader:
+        lengths = [len(r.tokens) for r in self.train_records]
+        sampler = LengthBucketSampler(lengths, self.cfg.max_batch_size, self.cfg.max_tokens_per_batch,
+                                      keep_prob=[short_formula_keep_prob(n) for n in lengths], seed=self.seed)
+        rank = self.trainer.global_rank if self.trainer else 0
+        world = self.trainer.world_size if self.trainer else 1
+        dataset = FormulaDataset(self.train_records, self.vocab, TrainTransform(self.cfg.augment, self.preprocess))
+        return DataLoader(dataset, batch_sampler=RankShard(sampler, rank, world), collate_fn=collate,
+                          num_workers=self.cfg.num_workers, persistent_workers=self.cfg.num_workers > 0)
+
+    def val_dataloader(self) -> DataLoader:
+        dataset = FormulaDataset(self.val_records, self.vocab, eval_transform(self.preprocess))
+        return DataLoader(dataset, batch_size=32, collate_fn=collate, num_workers=0)

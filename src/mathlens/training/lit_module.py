@@ -1,0 +1,77 @@
+"""Thin LightningModule: loss, validation by decoding, optimizer. The network is plain Im2Latex."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+
+from mathlens.config import DecodeConfig, ModelConfig, from_dict, to_dict
+from mathlens.data.collate import Batch
+from mathlens.decoding.search import greedy
+from mathlens.inference.torch_backend import TorchStepModel
+from mathlens.metrics.text import score
+from mathlens.models.im2latex import Im2Latex
+from mathlens.tokenizer.vocab import Vocab
+
+
+class LitIm2Latex(L.LightningModule):
+    def __init__(self, model_config: dict[str, Any], vocab: list[str], lr: float = 5e-4, weight_decay: float = 0.01,
+                 warmup_steps: int = 500, max_steps: int = 20_000, label_smoothing: float = 0.1) -> None:
+        super().__init__()
+        self.save_hyperparameters()  # model_config + vocab travel with every .ckpt
+        self.model = Im2Latex(from_dict(ModelConfig, model_config))
+        self.vocab = Vocab(tuple(vocab))
+        self.loss_fn = nn.CrossEntropyLoss(ignore_index=Vocab.pad_id, label_smoothing=label_smoothing)
+        self._val_refs: list[list[str]] = []
+        self._val_hyps: list[list[str]] = []
+
+    @classmethod
+    def create(cls, model_config: ModelConfig, vocab: Vocab, **train_args: Any) -> LitIm2Latex:
+        return cls(to_dict(model_config), list(vocab.tokens), **train_args)
+
+    def on_fit_start(self) -> None:
+        self.model.encoder.stages.to(memory_format=torch.channels_last)  # ~30% faster convs on CPU
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        images = batch.images.contiguous(memory_format=torch.channels_last)
+        logits = self.model(images, batch.pixel_mask, batch.tgt_in)  # (B, T, V)
+        loss = self.loss_fn(logits.reshape(-1, logits.shape[-1]).float(), batch.tgt_out.reshape(-1))
+        num_tokens = (batch.tgt_out != Vocab.pad_id).sum()
+        self.log("train/loss", loss, prog_bar=True, batch_size=len(batch))
+        self.log("train/tokens", num_tokens.float(), reduce_fx="sum", batch_size=len(batch))
+        self.log("train/batch_size", float(len(batch)), batch_size=len(batch))
+        return loss
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        stepper = TorchStepModel(self.model)
+        hyps = greedy(stepper, stepper.start(batch.images, batch.pixel_mask), len(batch), DecodeConfig(max_len=200))
+        for ids, hyp in zip(batch.tgt_out.tolist(), hyps):
+            self._val_refs.append(self.vocab.decode(ids))
+            self._val_hyps.append(self.vocab.decode(hyp.ids))
+
+    def on_validation_epoch_end(self) -> None:
+        scores = score(self._val_refs, self._val_hyps)
+        self.log_dict({"val/exact_match": scores.exact_match, "val/bleu4": scores.bleu4,
+                       "val/token_edit_distance": scores.token_edit_distance}, prog_bar=True, sync_dist=True)
+        self._val_refs.clear()
+        self._val_hyps.clear()
+
+    def configure_optimizers(self) -> Any:
+        hp = self.hparams
+        decay = [p for n, p in self.model.named_parameters() if p.ndim >= 2 and "embed" not in n and "pos" not in n]
+        no_decay = [p for n, p in self.model.named_parameters() if not (p.ndim >= 2 and "embed" not in n and "pos" not in n)]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": hp.weight_decay},
+                                 {"params": no_decay, "weight_decay": 0.0}], lr=hp.lr, betas=(0.9, 0.98))
+
+        def schedule(step: int) -> float:
+            if step < hp.warmup_steps:
+                return (step + 1) / hp.warmup_steps
+            progress = min(1.0, (step - hp.warmup_steps) / max(1, hp.max_steps - hp.warmup_steps))
+            return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

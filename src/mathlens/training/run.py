@@ -1,0 +1,73 @@
+"""run_training(TrainConfig): the one function the `mathlens train` command calls.
+
+Resumes from `<out_dir>/checkpoints/last.ckpt` when it exists; otherwise starts from
+`init_from` (for example the shipped model) or from scratch. Runs unchanged on several GPUs or
+machines: set accelerator/devices/num_nodes/strategy in the config (see README, Training).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import lightning as L
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+
+from mathlens import checkpoint
+from mathlens.config import TrainConfig
+from mathlens.registry import model_config
+from mathlens.tokenizer.vocab import Vocab
+from mathlens.training.datamodule import FormulaDataModule
+from mathlens.training.lit_module import LitIm2Latex
+
+logger = logging.getLogger(__name__)
+
+
+def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
+    lit = LitIm2Latex.create(model_config(cfg.variant, len(vocab)), vocab, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                             warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
+                             label_smoothing=cfg.label_smoothing)
+    if cfg.init_from is not None:
+        init = checkpoint.load(cfg.init_from)
+        if init.vocab != vocab:
+            raise ValueError(f"{cfg.init_from} was trained with another vocabulary than {cfg.vocab_path}")
+        lit.model.load_state_dict(checkpoint.build_model(init).state_dict())
+        logger.info("initialised from %s", cfg.init_from)
+    return lit
+
+
+def run_training(cfg: TrainConfig) -> Path:
+    """Train (or resume); returns the path of the last Lightning checkpoint."""
+    L.seed_everything(cfg.seed, workers=True)
+    vocab = Vocab.load(cfg.vocab_path)
+    ckpt_dir = cfg.out_dir / "checkpoints"
+    last = ckpt_dir / "last.ckpt"
+    resume = last if last.exists() else None
+    lit = build_module(cfg if resume is None else _without_init(cfg), vocab)
+    dm = FormulaDataModule(cfg.data, vocab, lit.model.cfg.preprocess, seed=cfg.seed)
+    callbacks = [
+        ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0,
+                        train_time_interval=timedelta(minutes=cfg.checkpoint_every_minutes)),
+        ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/bleu4", mode="max", save_top_k=1),
+        LearningRateMonitor(logging_interval="step"),
+    ]
+    trainer = L.Trainer(
+        max_steps=cfg.max_steps, precision=cfg.precision, accelerator=cfg.accelerator, devices=cfg.devices,
+        num_nodes=cfg.num_nodes, strategy=cfg.strategy, val_check_interval=cfg.val_every_steps,
+        check_val_every_n_epoch=None, log_every_n_steps=cfg.log_every_steps, default_root_dir=cfg.out_dir,
+        logger=CSVLogger(cfg.out_dir, name="logs"), callbacks=callbacks, use_distributed_sampler=False,
+        gradient_clip_val=1.0, enable_progress_bar=False, num_sanity_val_steps=0,
+        limit_val_batches=1.0 if cfg.data.val_manifest else 0,
+    )
+    if resume:
+        logger.info("resuming from %s", resume)
+    trainer.fit(lit, datamodule=dm, ckpt_path=resume)
+    trainer.save_checkpoint(last)
+    return last
+
+
+def _without_init(cfg: TrainConfig) -> TrainConfig:
+    from dataclasses import replace
+    return replace(cfg, init_from=None)  # resuming: the .ckpt has the weights already

@@ -1,0 +1,43 @@
+import gzip
+
+import pytest
+from PIL import Image
+
+from mathlens.data.corpus import CorpusRenderConfig, render_corpus
+from mathlens.data.manifest import read_manifest
+from mathlens.data.render import FONT_PREAMBLES, RenderJob, render_batch
+
+pytestmark = pytest.mark.texlive
+
+
+def test_every_font_renders_and_bad_formulas_are_left_out(tmp_path):
+    jobs = [RenderJob("good", r"\frac{a}{b}"), RenderJob("bad", r"x^{2} \nosuchcommand"),
+            RenderJob("multi", r"a&=b\\c&=d", "multiline", "align"), RenderJob("inline", r"x_i", "inline")]
+    for font in FONT_PREAMBLES:
+        done = render_batch(jobs, tmp_path / font, font=font, dpi=100)
+        assert sorted(done) == ["good", "inline", "multi"], font
+        with Image.open(done["multi"]) as image:
+            assert image.height > 25  # two lines tall
+
+
+def test_many_errors_do_not_lose_the_pages_after_them(tmp_path):
+    """TeX stops after 100 errors; the pages behind them must still come out."""
+    jobs = [RenderJob(f"bad{i}", r"\begin{split}x&=\end{aligned}") for i in range(30)]
+    jobs.append(RenderJob("last", r"y=mx+c"))
+    assert "last" in render_batch(jobs, tmp_path, dpi=80)
+
+
+def test_corpus_render_resumes_without_redoing_chunks(tmp_path):
+    corpus = tmp_path / "corpus.tsv.gz"
+    rows = ["formula\tsource_repo\tsource_path\tkind\trender_env\tn_chars\tn_tokens"]
+    rows += [f"x_{{{i}}}+y^{{{i}}}=z\trepo\tp\tdisplay\tdisplay\t1\t1" for i in range(12)]
+    corpus.write_bytes(gzip.compress("\n".join(rows).encode()))
+    cfg = CorpusRenderConfig(corpus, tmp_path / "out", chunk_size=5, num_workers=1)
+    manifest = render_corpus(cfg)
+    records = read_manifest(manifest)
+    assert len(records) == 12 and all(r.image_path.exists() for r in records)
+    first_chunk = tmp_path / "out" / "chunk00000" / "manifest.jsonl"
+    stamp = first_chunk.stat().st_mtime_ns
+    (tmp_path / "out" / "chunk00001" / "manifest.jsonl").unlink()  # as if interrupted
+    assert len(read_manifest(render_corpus(cfg))) == 12
+    assert first_chunk.stat().st_mtime_ns == stamp

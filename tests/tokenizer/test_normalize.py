@@ -1,0 +1,48 @@
+import pytest
+
+from mathlens.errors import LatexSyntaxError
+from mathlens.tokenizer.normalize import normalize, repair
+
+GOLDEN = [
+    ("x^2_i", "x ^ { 2 } _ { i }"),
+    (r"\frac12", r"\frac { 1 } { 2 }"),
+    (r"\dfrac{a}{b}", r"\frac { a } { b }"),
+    (r"x \le y \ne z", r"x \leq y \neq z"),
+    (r"{ \bar { K } } _ { a }", r"\bar { K } _ { a }"),
+    (r"{ \frac { 3 } { 4 } } t", r"\frac { 3 } { 4 } t"),
+    (r"x^\frac12", r"x ^ { \frac { 1 } { 2 } }"),
+    (r"{}^{14}C", r"{ } ^ { 1 4 } C"),
+    (r"{\rm d}x", r"{ \rm d } x"),
+    (r"\sqrt[3]{x}", r"\sqrt [ 3 ] { x }"),
+    (r"\mathrm{e}^{-l\zeta}", r"\mathrm { e } ^ { - l \zeta }"),
+    (r"\begin{array}{cc}a&b\end{array}", r"\begin{array} { c c } a & b \end{array}"),
+]
+
+
+@pytest.mark.parametrize("latex,expected", GOLDEN)
+def test_golden(latex, expected):
+    assert " ".join(normalize(latex)) == expected
+
+
+def test_same_rendering_same_tokens():
+    assert normalize(r"x^{2}") == normalize("x^2") == normalize("{x}^{ 2 }")
+
+
+def test_normalize_is_idempotent():
+    for latex, _ in GOLDEN:
+        once = normalize(latex)
+        assert normalize(" ".join(once)) == once
+
+
+def test_unbalanced_braces_raise():
+    with pytest.raises(LatexSyntaxError):
+        normalize("{x")
+    with pytest.raises(LatexSyntaxError):
+        normalize("x}")
+
+
+def test_repair_balances_model_output():
+    assert repair(["\\frac", "{", "a", "}", "{", "b"]) == ["\\frac", "{", "a", "}", "{", "b", "}"]
+    assert repair(["a", "}", "b"]) == ["a", "b"]
+    assert repair(["\\left", "(", "x"]) == ["\\left", "(", "x", "\\right", "."]
+    assert repair(["\\begin{matrix}", "a"]) == ["\\begin{matrix}", "a", "\\end{matrix}"]
