@@ -38,6 +38,8 @@ def load_image(source: ImageInput) -> Image.Image:
             image = Image.open(io.BytesIO(data))
         except UnidentifiedImageError:
             raise InvalidInputError("not a recognised image format") from None
+        except Image.DecompressionBombError as err:
+            raise InvalidInputError(f"image too large: {err}") from None
         except (OSError, ValueError) as err:  # truncated or malformed header
             raise InvalidInputError(f"cannot read image: {err}") from None
     width, height = image.size

@@ -13,8 +13,8 @@ class DecoderLayer(nn.Module):
     def __init__(self, cfg: DecoderConfig) -> None:
         super().__init__()
         self.ln1, self.ln2, self.ln3 = (nn.LayerNorm(cfg.d_model) for _ in range(3))
-        self.self_attn = Attention(cfg.d_model, cfg.num_heads, cfg.dropout)
-        self.cross_attn = Attention(cfg.d_model, cfg.num_heads, cfg.dropout)
+        self.self_attn = Attention(cfg.d_model, cfg.num_heads)
+        self.cross_attn = Attention(cfg.d_model, cfg.num_heads)
         self.ff = FeedForward(cfg.d_model, cfg.ff_dim, cfg.dropout)
         self.drop = nn.Dropout(cfg.dropout)
 
@@ -23,12 +23,12 @@ class DecoderLayer(nn.Module):
         x: torch.Tensor,  # (B, T, D)
         self_k: torch.Tensor,  # (B, h, T', hd): keys of all positions attended to
         self_v: torch.Tensor,
-        self_mask: torch.Tensor | None,
+        causal: bool,  # True in teacher forcing; a cached step attends to everything before it
         cross_k: torch.Tensor,  # (B, h, S, hd)
         cross_v: torch.Tensor,
         memory_mask: torch.Tensor,  # (B, 1, 1, S)
     ) -> torch.Tensor:
-        x = x + self.drop(self.self_attn.attend(self.ln1(x), self_k, self_v, self_mask))
+        x = x + self.drop(self.self_attn.attend(self.ln1(x), self_k, self_v, None, causal))
         x = x + self.drop(self.cross_attn.attend(self.ln2(x), cross_k, cross_v, memory_mask))
         return x + self.drop(self.ff(self.ln3(x)))
 
@@ -55,11 +55,10 @@ class Decoder(nn.Module):
         """Teacher forcing: tokens (B, T) -> logits (B, T, V)."""
         B, T = tokens.shape
         x = self.embed(tokens) * self.scale + self.pos(torch.arange(T, device=tokens.device))  # (B, T, D)
-        causal = torch.full((T, T), -1e4, device=tokens.device, dtype=x.dtype).triu(1)  # (T, T)
         cross_k, cross_v = self.cross_cache(memory)
         for i, layer in enumerate(self.layers):
             k, v = layer.self_attn.keys_values(layer.ln1(x))
-            x = layer(x, k, v, causal, cross_k[i], cross_v[i], memory_mask)
+            x = layer(x, k, v, True, cross_k[i], cross_v[i], memory_mask)
         return self.head(self.ln(x))
 
     def step(
@@ -81,6 +80,6 @@ class Decoder(nn.Module):
             v = torch.cat([self_v[i], v], dim=2)
             new_k.append(k)
             new_v.append(v)
-            x = layer(x, k, v, None, cross_k[i], cross_v[i], memory_mask)
+            x = layer(x, k, v, False, cross_k[i], cross_v[i], memory_mask)
         logits = self.head(self.ln(x))[:, 0]  # (B, V)
         return logits, torch.stack(new_k), torch.stack(new_v)

@@ -35,7 +35,7 @@ class EncoderLayer(nn.Module):
     def __init__(self, dim: int, num_heads: int, dropout: float) -> None:
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.attn = Attention(dim, num_heads, dropout)
+        self.attn = Attention(dim, num_heads)
         self.ff = FeedForward(dim, 4 * dim, dropout)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -38,13 +38,12 @@ class FeedForward(nn.Module):
 class Attention(nn.Module):
     """Multi-head attention with separate q and kv inputs, so callers can cache k and v."""
 
-    def __init__(self, dim: int, num_heads: int, dropout: float) -> None:
+    def __init__(self, dim: int, num_heads: int) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.q = nn.Linear(dim, dim)
         self.kv = nn.Linear(dim, 2 * dim)
         self.out = nn.Linear(dim, dim)
-        self.dropout = dropout
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         B, T, D = x.shape
@@ -54,10 +53,16 @@ class Attention(nn.Module):
         k, v = self.kv(x).chunk(2, dim=-1)
         return self.split_heads(k), self.split_heads(v)  # (B, h, S, hd) each
 
-    def attend(self, x: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """`mask` is additive, broadcastable to (B, h, T, S)."""
+    def attend(self, x: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
+               causal: bool = False) -> torch.Tensor:
+        """`mask` is additive, broadcastable to (B, h, T, S).
+
+        No dropout on attention weights and a mask in the query's dtype: that keeps SDPA on its
+        fused CPU kernel, about twice as fast as the fallback in bf16 training.
+        """
         B, T, D = x.shape
         q = self.split_heads(self.q(x))  # (B, h, T, hd)
-        p = self.dropout if self.training else 0.0
-        y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
+        if mask is not None:
+            mask = mask.to(q.dtype)
+        y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
         return self.out(y.transpose(1, 2).reshape(B, T, D))  # (B, T, D)

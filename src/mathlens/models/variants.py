@@ -13,8 +13,8 @@ def tiny(vocab_size: int) -> ModelConfig:
 
 def small(vocab_size: int) -> ModelConfig:
     """The shipped default: ~7M parameters, sized for CPU training and 2-thread inference."""
-    return ModelConfig(vocab_size, EncoderConfig(channels=(32, 64, 128, 256), blocks=(0, 1, 2, 2)),
-                       DecoderConfig(d_model=256, num_layers=3, num_heads=4, ff_dim=1024))
+    return ModelConfig(vocab_size, EncoderConfig(channels=(32, 64, 128, 256), blocks=(0, 1, 2, 2), dropout=0.0),
+                       DecoderConfig(d_model=256, num_layers=3, num_heads=4, ff_dim=1024, dropout=0.0))
 
 
 def base(vocab_size: int) -> ModelConfig:

@@ -8,11 +8,12 @@ machines: set accelerator/devices/num_nodes/strategy in the config (see README, 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
 from mathlens import checkpoint
@@ -23,6 +24,26 @@ from mathlens.training.datamodule import FormulaDataModule
 from mathlens.training.lit_module import LitIm2Latex
 
 logger = logging.getLogger(__name__)
+
+
+class ProgressLog(Callback):
+    """A log line every N steps: loss, samples/s and samples seen (what training cost is quoted in)."""
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.samples = 0
+        self._t0 = time.perf_counter()
+        self._window = 0
+
+    def on_train_batch_end(self, trainer: L.Trainer, module: L.LightningModule, outputs, batch, batch_idx: int) -> None:
+        self.samples += len(batch)
+        self._window += len(batch)
+        if trainer.global_step % self.every == 0:
+            elapsed = time.perf_counter() - self._t0
+            loss = float(outputs["loss"]) if isinstance(outputs, dict) else float(outputs)
+            logger.info("step %d loss %.3f  %.1f samples/s  %d samples this run", trainer.global_step, loss,
+                        self._window / elapsed, self.samples)
+            self._t0, self._window = time.perf_counter(), 0
 
 
 def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
@@ -52,6 +73,7 @@ def run_training(cfg: TrainConfig) -> Path:
                         train_time_interval=timedelta(minutes=cfg.checkpoint_every_minutes)),
         ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/bleu4", mode="max", save_top_k=1),
         LearningRateMonitor(logging_interval="step"),
+        ProgressLog(cfg.log_every_steps),
     ]
     trainer = L.Trainer(
         max_steps=cfg.max_steps, precision=cfg.precision, accelerator=cfg.accelerator, devices=cfg.devices,

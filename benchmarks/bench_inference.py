@@ -1,0 +1,82 @@
+"""Inference benchmark: latency (greedy, beam), batch throughput, peak RSS, model size.
+
+    python benchmarks/bench_inference.py --images ../shared/datasets/im2latex100k/val/images --num 100 \
+        [--model-dir DIR ...]
+
+Each model directory is measured in the same run, so figures compare like with like. Prints a
+Markdown table; quote its medians in BENCHMARKS.md with the command line used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mathlens.api import Recognizer
+from mathlens.inference.predictor import default_model_dir
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def time_each(recognizer: Recognizer, paths: list[Path]) -> list[float]:
+    recognizer.recognize(paths[0])  # warm-up: onnxruntime allocates on the first run
+    out = []
+    for path in paths:
+        start = time.perf_counter()
+        recognizer.recognize(path)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def peak_rss_of_cli(model_dir: Path, paths: list[Path]) -> float:
+    """Peak RSS (MB) of a `mathlens predict` process over the given images."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run([sys.executable, "-m", "mathlens.cli.main", "predict", "--model-dir", str(model_dir),
+                    *map(str, paths)], check=True, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(before, after) / 1024
+
+
+def measure(model_dir: Path, paths: list[Path], threads: int, beam: int) -> dict[str, float]:
+    greedy = Recognizer(model_dir, num_threads=threads)
+    beamed = Recognizer(model_dir, num_threads=threads, beam_size=beam)
+    greedy_ms = time_each(greedy, paths)
+    beam_ms = time_each(beamed, paths[: max(10, len(paths) // 2)])
+    start = time.perf_counter()
+    greedy.recognize_batch(paths)
+    batch_ips = len(paths) / (time.perf_counter() - start)
+    size_mb = sum(f.stat().st_size for f in model_dir.iterdir() if f.suffix in {".onnx", ".json"}) / 2**20
+    return {"greedy_median_ms": statistics.median(greedy_ms), "greedy_p95_ms": percentile(greedy_ms, 0.95),
+            "beam_median_ms": statistics.median(beam_ms), "beam_p95_ms": percentile(beam_ms, 0.95),
+            "batch_images_per_s": batch_ips, "cli_peak_rss_mb": peak_rss_of_cli(model_dir, paths[:20]),
+            "model_mb": size_mb}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=Path, required=True, help="folder of formula images")
+    parser.add_argument("--num", type=int, default=100)
+    parser.add_argument("--model-dir", type=Path, action="append", default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--beam", type=int, default=3)
+    args = parser.parse_args()
+    paths = sorted(args.images.glob("*.png"), key=lambda p: (len(p.stem), p.stem))[: args.num]
+    rows = {str(d): measure(d, paths, args.threads, args.beam) for d in (args.model_dir or [default_model_dir()])}
+    keys = list(next(iter(rows.values())))
+    print(f"{len(paths)} images from {args.images}, {args.threads} threads, beam {args.beam}\n")
+    print("| model | " + " | ".join(keys) + " |")
+    print("|---" * (len(keys) + 1) + "|")
+    for name, row in rows.items():
+        print(f"| {name} | " + " | ".join(f"{row[k]:.1f}" for k in keys) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""`mathlens predict` end to end with the shipped model, in a real subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from mathlens.tokenizer.normalize import normalize
+
+
+def mathlens(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mathlens.cli.main", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_predict_prints_compact_balanced_latex(fixtures):
+    result = mathlens("predict", str(fixtures / "quadratic.png"))
+    assert result.returncode == 0, result.stderr
+    latex = result.stdout.strip()
+    assert latex and " { " not in latex
+    normalize(latex)  # parses: braces are balanced
+
+
+def test_jsonl_reports_every_input_and_goes_on_after_bad_ones(fixtures, tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("this is not an image")
+    good = fixtures / "quadratic.png"
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(good.read_bytes()[:200])
+    Image.new("RGB", (300, 80), "white").save(tmp_path / "blank.png")
+    Image.new("1", (20000, 20000), 1).save(tmp_path / "huge.png")
+    inputs = [tmp_path / "empty.png", tmp_path / "text.png", truncated, tmp_path / "blank.png",
+              tmp_path / "huge.png", good]
+    result = mathlens("predict", "--jsonl", *map(str, inputs))
+    assert result.returncode == 2  # some inputs failed
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["path"] for line in lines] == [str(p) for p in inputs]
+    assert all("error" in line for line in lines[:5])
+    assert "empty" in lines[0]["error"] and "too large" in lines[4]["error"] and "blank" in lines[3]["error"]
+    assert lines[5]["latex"] and 0 < lines[5]["confidence"] <= 1
+
+
+def test_directories_are_walked_and_beam_search_works(fixtures, tmp_path):
+    for name in ("a.png", "b.jpg"):
+        Image.open(fixtures / "quadratic.png").convert("RGB").save(tmp_path / name)
+    (tmp_path / "notes.txt").write_text("ignored")
+    result = mathlens("predict", "--beam", "3", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.strip().splitlines()
+    assert [r.split("\t")[0] for r in rows] == [str(tmp_path / "a.png"), str(tmp_path / "b.jpg")]
+
+
+def test_single_bad_input_exits_2_with_a_message(tmp_path):
+    (tmp_path / "x.png").write_text("nope")
+    result = mathlens("predict", str(tmp_path / "x.png"))
+    assert result.returncode == 2 and "not a recognised image" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["quadratic", "euler", "gaussian", "sum"])
+def test_the_shipped_model_reads_the_examples(name):
+    """The README examples: the shipped model must get most tokens right (edit distance small)."""
+    from pathlib import Path
+
+    from mathlens import Recognizer
+    from mathlens.metrics.text import edit_distance
+
+    examples = Path(__file__).parents[2] / "examples"
+    truth = {"quadratic": r"x=\frac{-b\pm\sqrt{b^{2}-4ac}}{2a}", "euler": r"e^{i\pi}+1=0",
+             "gaussian": r"\int_{-\infty}^{\infty}e^{-x^{2}}\,dx=\sqrt{\pi}",
+             "sum": r"\sum_{n=1}^{\infty}\frac{1}{n^{2}}=\frac{\pi^{2}}{6}"}[name]
+    pred = Recognizer().recognize(examples / f"{name}.png")
+    ref = normalize(truth)
+    assert edit_distance(normalize(pred.latex), ref) <= max(2, len(ref) // 5), pred.latex

@@ -1,0 +1,67 @@
+import numpy as np
+import torch
+
+from mathlens.config import DecodeConfig
+from mathlens.decoding.search import beam_search, greedy, is_looping
+from mathlens.inference.torch_backend import TorchStepModel
+from mathlens.models.im2latex import Im2Latex
+from mathlens.registry import model_config
+
+
+class TableModel:
+    """A step model whose log-probs depend only on the previous token: a known best path."""
+
+    def __init__(self, table: dict[int, dict[int, float]], vocab_size: int = 6) -> None:
+        self.table, self.vocab_size = table, vocab_size
+
+    def step(self, state, tokens, position):
+        out = np.full((len(tokens), self.vocab_size), -30.0, dtype=np.float32)
+        for row, tok in enumerate(tokens):
+            for nxt, p in self.table.get(int(tok), {2: 1.0}).items():
+                out[row, nxt] = np.log(p)
+        return out, state
+
+    def select(self, state, rows):
+        return state
+
+
+def test_beam_finds_the_better_sequence_greedy_misses():
+    # From BOS: token 4 (0.6) leads to an uncertain tail; token 5 (0.4) leads to EOS surely.
+    model = TableModel({1: {4: 0.6, 5: 0.4}, 4: {3: 0.5, 2: 0.5}, 3: {2: 0.3, 3: 0.7}, 5: {2: 1.0}})
+    cfg = DecodeConfig(max_len=10, length_penalty=0.0)
+    assert greedy(model, None, 1, cfg)[0].ids[0] == 4
+    best = beam_search(model, None, 1, DecodeConfig(beam_size=3, max_len=10, length_penalty=0.0))[0]
+    assert best.ids == [5]
+
+
+def test_beam_size_one_equals_greedy_on_a_real_model():
+    torch.manual_seed(0)
+    model = Im2Latex(model_config("tiny", 20)).eval()
+    images = torch.rand(3, 1, 32, 64)
+    stepper = TorchStepModel(model)
+    cfg = DecodeConfig(beam_size=1, max_len=12)
+    a = greedy(stepper, stepper.start(images, torch.ones_like(images)), 3, cfg)
+    b = beam_search(stepper, stepper.start(images, torch.ones_like(images)), 3, cfg)
+    assert [h.ids for h in a] == [h.ids for h in b]
+
+
+def test_batched_beam_equals_one_at_a_time():
+    torch.manual_seed(1)
+    model = Im2Latex(model_config("tiny", 20)).eval()
+    images = torch.rand(2, 1, 32, 64)
+    stepper = TorchStepModel(model)
+    cfg = DecodeConfig(beam_size=3, max_len=10)
+    batched = beam_search(stepper, stepper.start(images, torch.ones_like(images)), 2, cfg)
+    for i in range(2):
+        one = images[i:i + 1]
+        single = beam_search(stepper, stepper.start(one, torch.ones_like(one)), 1, cfg)[0]
+        assert single.ids == batched[i].ids
+
+
+def test_repetition_guard_stops_loops():
+    cfg = DecodeConfig(max_len=100, max_repeats=4)
+    assert is_looping([7, 8, 9] * 4, cfg)
+    assert not is_looping([7, 8, 9, 10] * 2, cfg)
+    looping = TableModel({1: {4: 1.0}, 4: {5: 1.0}, 5: {4: 1.0}})
+    hyp = greedy(looping, None, 1, cfg)[0]
+    assert hyp.stopped_by_guard and len(hyp.ids) < 20

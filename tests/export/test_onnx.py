@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+import torch
+
+from mathlens import checkpoint
+from mathlens.config import DecodeConfig
+from mathlens.decoding.search import beam_search
+from mathlens.export.onnx import export, parity
+from mathlens.inference.onnx_backend import OnnxStepModel
+from mathlens.inference.torch_backend import TorchStepModel
+
+
+def test_onnx_matches_torch_step_by_step(tiny_checkpoint, tiny_onnx_dir):
+    model = checkpoint.build_model(checkpoint.load(tiny_checkpoint))
+    assert parity(model, tiny_onnx_dir, seed=3) < 1e-3
+
+
+def test_onnx_and_torch_decode_the_same_sequences(tiny_checkpoint, tiny_onnx_dir):
+    model = checkpoint.build_model(checkpoint.load(tiny_checkpoint))
+    images = np.random.default_rng(0).random((2, 1, 40, 120), dtype=np.float32)
+    mask = np.ones_like(images)
+    cfg = DecodeConfig(beam_size=2, max_len=15)
+    torch_step = TorchStepModel(model)
+    a = beam_search(torch_step, torch_step.start(torch.from_numpy(images), torch.from_numpy(mask)), 2, cfg)
+    onnx_step = OnnxStepModel(tiny_onnx_dir, num_threads=1)
+    b = beam_search(onnx_step, onnx_step.start(images, mask), 2, cfg)
+    assert [h.ids for h in a] == [h.ids for h in b]
+
+
+def test_int8_export_runs(tiny_checkpoint, tmp_path):
+    result = export(tiny_checkpoint, tmp_path / "int8", quantize=True)
+    assert result.quantized and (tmp_path / "int8" / "decoder.onnx").stat().st_size > 0
+
+
+def test_fp16_checkpoint_roundtrip_and_bad_files(tiny_checkpoint, tmp_path):
+    ckpt = checkpoint.load(tiny_checkpoint)
+    checkpoint.save(ckpt, tmp_path / "half.pt", half=True)
+    again = checkpoint.load(tmp_path / "half.pt")
+    assert again.vocab == ckpt.vocab and again.model_config == ckpt.model_config
+    (tmp_path / "corrupt.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(checkpoint.CheckpointError):
+        checkpoint.load(tmp_path / "corrupt.pt")
+    with pytest.raises(checkpoint.CheckpointError):
+        checkpoint.load(tmp_path / "missing.pt")

@@ -1,0 +1,86 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mathlens.config import PreprocessConfig
+from mathlens.errors import InvalidInputError
+from mathlens.inference.preprocess import preprocess
+
+CFG = PreprocessConfig()
+
+
+def _formula_like(width=120, height=30) -> Image.Image:
+    image = Image.new("L", (width, height), 255)
+    image.paste(0, (10, 10, width - 10, 14))
+    image.paste(0, (40, 5, 44, 25))
+    return image
+
+
+def test_output_is_cropped_padded_ink_map():
+    out = preprocess(_formula_like(), CFG)
+    assert out.dtype == np.float32 and out.shape[0] % 8 == 0 and out.shape[1] % 8 == 0
+    assert out.max() == pytest.approx(1.0) and out[0].max() == 0 and out[:, 0].max() == 0
+
+
+@pytest.mark.parametrize("variant", ["dark_mode", "colour", "transparent", "rgba_opaque", "low_contrast"])
+def test_backgrounds_and_polarity_give_the_same_ink(variant):
+    base = _formula_like()
+    reference = preprocess(base, CFG)
+    gray = np.asarray(base)
+    if variant == "dark_mode":
+        image = Image.fromarray(255 - gray)
+    elif variant == "colour":
+        rgb = np.stack([np.where(gray < 128, 200, 250), np.where(gray < 128, 30, 240), np.where(gray < 128, 30, 200)], -1)
+        image = Image.fromarray(rgb.astype(np.uint8))
+    elif variant == "transparent":
+        rgba = np.zeros((*gray.shape, 4), np.uint8)
+        rgba[..., 3] = 255 - gray  # black ink on a transparent page
+        image = Image.fromarray(rgba)
+    elif variant == "rgba_opaque":
+        image = base.convert("RGBA")
+    else:
+        image = Image.fromarray((110 + gray * 0.3).astype(np.uint8))
+    out = preprocess(image, CFG)
+    assert out.shape == reference.shape
+    assert np.abs(out - reference).mean() < 0.05
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF"])
+def test_common_formats_decode(fmt, tmp_path):
+    path = tmp_path / f"f.{fmt.lower()}"
+    _formula_like().convert("RGB").save(path, fmt)
+    assert preprocess(path, CFG).max() > 0.5
+
+
+def test_large_images_are_shrunk_to_the_limits():
+    out = preprocess(_formula_like(3000, 600), CFG)
+    assert out.shape[0] <= CFG.max_height and out.shape[1] <= CFG.max_width
+
+
+@pytest.mark.parametrize("data,message", [
+    (b"", "empty"),
+    (b"just some text, not a picture", "not a recognised image"),
+])
+def test_bad_bytes_raise_clear_errors(data, message):
+    with pytest.raises(InvalidInputError, match=message):
+        preprocess(data, CFG)
+
+
+def test_a_20000_square_image_is_refused(tmp_path):
+    path = tmp_path / "huge.png"
+    Image.new("1", (20000, 20000), 1).save(path)  # 400 megapixels, a few kB on disk
+    with pytest.raises(InvalidInputError, match="too large"):
+        preprocess(path, CFG)
+
+
+def test_truncated_png_and_blank_image(tmp_path):
+    buf = io.BytesIO()
+    _formula_like().save(buf, "PNG")
+    with pytest.raises(InvalidInputError):
+        preprocess(buf.getvalue()[: len(buf.getvalue()) // 2], CFG)
+    with pytest.raises(InvalidInputError, match="blank"):
+        preprocess(Image.new("RGB", (200, 50), "white"), CFG)
+    with pytest.raises(InvalidInputError, match="no such file"):
+        preprocess(tmp_path / "missing.png", CFG)

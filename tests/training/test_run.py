@@ -1,0 +1,48 @@
+"""Training end to end on a tiny rendered set: a fast run, a resume, and export of the result."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from mathlens import checkpoint
+from mathlens.config import DataConfig, TrainConfig
+from mathlens.tokenizer.vocab import Vocab
+from mathlens.training.run import run_training
+
+pytestmark = [pytest.mark.texlive, pytest.mark.train]
+
+
+@pytest.fixture
+def train_cfg(tmp_path, rendered_dir, tiny_vocab) -> TrainConfig:
+    vocab_path = tmp_path / "vocab.json"
+    tiny_vocab.save(vocab_path)
+    manifest = rendered_dir / "manifest.jsonl"
+    data = DataConfig(train_manifests=(manifest,), val_manifest=manifest, val_limit=4, max_batch_size=8,
+                      max_tokens_per_batch=400, num_workers=0)
+    return TrainConfig(variant="tiny", vocab_path=vocab_path, out_dir=tmp_path / "run", max_steps=3,
+                       warmup_steps=1, val_every_steps=2, precision="32-true", accelerator="cpu", devices=1,
+                       log_every_steps=1, data=data)
+
+
+def _global_step(path: Path) -> int:
+    return torch.load(path, map_location="cpu", weights_only=False)["global_step"]
+
+
+def test_train_then_resume_continues_from_the_last_step(train_cfg):
+    last = run_training(train_cfg)
+    assert _global_step(last) == 3
+    assert (train_cfg.out_dir / "checkpoints" / "best.ckpt").exists()  # validation ran and was scored
+    last = run_training(replace(train_cfg, max_steps=5))  # as after an interruption
+    assert _global_step(last) == 5
+
+
+def test_lightning_checkpoint_converts_and_seeds_a_new_run(train_cfg, tmp_path):
+    last = run_training(train_cfg)
+    ckpt = checkpoint.load(last)  # Lightning .ckpt -> mathlens checkpoint
+    assert ckpt.vocab == Vocab.load(train_cfg.vocab_path)
+    shipped = tmp_path / "shipped.pt"
+    checkpoint.save(ckpt, shipped, half=True)
+    second = replace(train_cfg, out_dir=tmp_path / "second", init_from=shipped, max_steps=1)
+    assert _global_step(run_training(second)) == 1
