@@ -21,6 +21,11 @@ class PreprocessConfig:
     # Content taller than this (in pixels) is taken to be a high-resolution picture and shrunk.
     max_content_height: int = 160
     pad_multiple: int = 8
+    # High-resolution pictures (a retina screenshot, a 300 dpi scan) are shrunk to `target_dpi`
+    # when their estimated resolution exceeds `max_dpi`; see preprocess.estimate_dpi.
+    auto_scale: bool = True
+    target_dpi: float = 95.0
+    max_dpi: float = 165.0
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ CFG = PreprocessConfig()
 
 
 def _formula_like(width=120, height=30) -> Image.Image:
+    """Thin strokes like 12pt type at ~100 dpi: a bar and a few stems."""
     image = Image.new("L", (width, height), 255)
-    image.paste(0, (10, 10, width - 10, 14))
-    image.paste(0, (40, 5, 44, 25))
+    image.paste(0, (10, 14, width - 10, 15))
+    for x in range(20, width - 20, 9):
+        image.paste(0, (x, 5, x + 1, 25))
     return image
 
 
@@ -84,3 +86,14 @@ def test_truncated_png_and_blank_image(tmp_path):
         preprocess(Image.new("RGB", (200, 50), "white"), CFG)
     with pytest.raises(InvalidInputError, match="no such file"):
         preprocess(tmp_path / "missing.png", CFG)
+
+
+@pytest.mark.texlive
+def test_high_resolution_renders_are_brought_to_the_training_scale(tmp_path):
+    from mathlens.data.render import RenderJob, render_batch
+
+    job = [RenderJob("q", r"x=\frac{-b\pm\sqrt{b^{2}-4ac}}{2a}")]
+    base = preprocess(render_batch(job, tmp_path / "90", dpi=90)["q"], CFG)
+    for dpi in (200, 300):
+        big = preprocess(render_batch(job, tmp_path / str(dpi), dpi=dpi)["q"], CFG)
+        assert abs(big.shape[1] - base.shape[1]) / base.shape[1] < 0.3, dpi
