@@ -78,8 +78,7 @@ def from_lightning(payload: dict[str, Any]) -> Checkpoint:
         vocab = Vocab(tuple(hp["vocab"]))
     except (KeyError, ValueError, TypeError) as err:
         raise CheckpointError(f"Lightning checkpoint lacks mathlens hyperparameters: {err}") from None
-    state = {k: v for k, v in _unwrap(payload["state_dict"]).items()}
-    return Checkpoint(cfg, vocab, state, {"global_step": payload.get("global_step")})
+    return Checkpoint(cfg, vocab, _unwrap(payload["state_dict"]), {"global_step": payload.get("global_step")})
 
 
 def build_model(ckpt: Checkpoint):  # -> Im2Latex

@@ -6,6 +6,8 @@ YAML or CLI input is converted once, at the edge, with `from_dict`, which reject
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -134,11 +136,8 @@ def from_dict(cls: type[C], raw: dict[str, Any]) -> C:
     unknown = set(raw) - set(fields)
     if unknown:
         raise ValueError(f"unknown keys for {cls.__name__}: {sorted(unknown)}")
-    hints = _resolved_types(cls)
-    kwargs: dict[str, Any] = {}
-    for name, value in raw.items():
-        kwargs[name] = _convert(hints[name], value)
-    return cls(**kwargs)
+    hints = typing.get_type_hints(cls)
+    return cls(**{name: _convert(hints[name], value) for name, value in raw.items()})
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
@@ -154,18 +153,13 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return conv(cfg)
 
 
-def _resolved_types(cls: type) -> dict[str, Any]:
-    import typing
-    return typing.get_type_hints(cls)
-
-
 def _convert(tp: Any, value: Any) -> Any:
-    import typing
+    """Plain YAML/JSON value -> the annotated type (nested dataclass, Path, tuple, optional)."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if dataclasses.is_dataclass(tp) and isinstance(value, dict):
         return from_dict(tp, value)  # type: ignore[arg-type]
-    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+    if origin is typing.Union or origin is types.UnionType:
         if value is None:
             return None
         non_none = [a for a in args if a is not type(None)]
@@ -176,3 +170,28 @@ def _convert(tp: Any, value: Any) -> Any:
         inner = args[0] if args else Any
         return tuple(_convert(inner, v) for v in value)
     return value
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """HTTP server settings (`mathlens serve`); the model itself comes from its exported directory."""
+
+    host: str = "127.0.0.1"  # loopback unless asked: the API has no authentication
+    port: int = 8000
+    model_dir: Path | None = None  # None: the model shipped in the package
+    threads: int = 2  # onnxruntime threads, and the preprocessing pool size
+    # Dynamic batching: concurrent requests are decoded together, up to `max_batch` images,
+    # waiting at most `batch_wait_ms` after the first one for others to arrive.
+    max_batch: int = 16
+    batch_wait_ms: float = 5.0
+    max_upload_mb: float = 10.0  # per image (decoded bytes); larger uploads get 413
+    # Images with more pixels are refused before decoding (422). It can only lower the limit
+    # that preprocessing itself enforces (preprocess.MAX_INPUT_PIXELS, 50 megapixels).
+    max_pixels: int = 50_000_000
+    timeout_s: float = 30.0  # per request, from upload to answer; 504 after it
+    max_beam: int = 5  # largest beam size a request may ask for
+    max_batch_items: int = 16  # images in one /v1/recognize/batch request
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)

@@ -9,16 +9,20 @@ from __future__ import annotations
 import os
 import random
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from mathlens.config import AugmentConfig, PreprocessConfig
 from PIL import Image
 
 from mathlens.errors import InvalidInputError
-from mathlens.inference.preprocess import crop_to_ink, fit, resize, to_ink
+from mathlens.inference.preprocess import crop_to_ink, fit, preprocess, resize, to_ink
 
 
-def build_pixel_augment(cfg: AugmentConfig):  # -> albumentations.Compose
+def build_pixel_augment(cfg: AugmentConfig) -> Any:
+    """albumentations pipeline (imported here: only training needs it)."""
     import albumentations as A
     import cv2
 
@@ -70,7 +74,8 @@ class TrainTransform:
         return fit(ink, self.pre)
 
 
-def eval_transform(pre: PreprocessConfig):
+def eval_transform(pre: PreprocessConfig) -> Callable[[Image.Image, float | None], np.ndarray]:
+    """Validation: the inference preprocessing, no augmentation (dpi is ignored)."""
     def apply(image: Image.Image, dpi: float | None = None) -> np.ndarray:
-        return fit(crop_to_ink(to_ink(image)), pre)
+        return preprocess(image, pre)
     return apply

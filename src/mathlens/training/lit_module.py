@@ -62,8 +62,10 @@ class LitIm2Latex(L.LightningModule):
 
     def configure_optimizers(self) -> Any:
         hp = self.hparams
-        decay = [p for n, p in self.model.named_parameters() if p.ndim >= 2 and "embed" not in n and "pos" not in n]
-        no_decay = [p for n, p in self.model.named_parameters() if not (p.ndim >= 2 and "embed" not in n and "pos" not in n)]
+        decay, no_decay = [], []
+        for name, param in self.model.named_parameters():  # no decay on norms, biases, embeddings
+            matrix = param.ndim >= 2 and "embed" not in name and "pos" not in name
+            (decay if matrix else no_decay).append(param)
         opt = torch.optim.AdamW([{"params": decay, "weight_decay": hp.weight_decay},
                                  {"params": no_decay, "weight_decay": 0.0}], lr=hp.lr, betas=(0.9, 0.98))
 

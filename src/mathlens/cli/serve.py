@@ -1,0 +1,66 @@
+"""`mathlens serve`: the HTTP API (FastAPI under uvicorn) with the shipped or a given model."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+from mathlens.config import ServeConfig
+from mathlens.errors import MathlensError
+
+logger = logging.getLogger(__name__)
+
+
+def add_parser(sub: Any) -> None:
+    d = ServeConfig()
+    p = sub.add_parser("serve", help="serve the HTTP API (needs the serve extra: pip install 'mathlens[serve]')")
+    p.add_argument("--host", default=d.host, help=f"address to listen on (default {d.host}: this machine only)")
+    p.add_argument("--port", type=int, default=d.port, help=f"TCP port (default {d.port})")
+    p.add_argument("--model-dir", type=Path, default=None, help="exported model directory (default: shipped model)")
+    p.add_argument("--threads", type=int, default=d.threads, help="CPU threads for onnxruntime and preprocessing")
+    p.add_argument("--max-batch", type=int, default=d.max_batch, help="most images decoded in one model call")
+    p.add_argument("--batch-wait-ms", type=float, default=d.batch_wait_ms,
+                   help="how long the first queued request waits for others to join its batch")
+    p.add_argument("--max-upload-mb", type=float, default=d.max_upload_mb, help="largest image upload (413 beyond)")
+    p.add_argument("--max-pixels", type=int, default=d.max_pixels, help="largest image in pixels (422 beyond)")
+    p.add_argument("--timeout-s", type=float, default=d.timeout_s, help="per-request time limit (504 beyond)")
+    p.add_argument("--max-beam", type=int, default=d.max_beam, help="largest beam size a request may ask for")
+    p.set_defaults(run=run)
+
+
+def config_from_args(args: argparse.Namespace) -> ServeConfig:
+    """CLI flags -> ServeConfig, refusing values that cannot work (exit code 2, not a traceback)."""
+    cfg = ServeConfig(host=args.host, port=args.port, model_dir=args.model_dir, threads=args.threads,
+                      max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, max_upload_mb=args.max_upload_mb,
+                      max_pixels=args.max_pixels, timeout_s=args.timeout_s, max_beam=args.max_beam)
+    positive = {"--port": cfg.port, "--threads": cfg.threads, "--max-batch": cfg.max_batch,
+                "--max-upload-mb": cfg.max_upload_mb, "--max-pixels": cfg.max_pixels, "--timeout-s": cfg.timeout_s,
+                "--max-beam": cfg.max_beam}
+    bad = [name for name, value in positive.items() if value <= 0] + (["--batch-wait-ms"] if cfg.batch_wait_ms < 0 else [])
+    if bad:
+        raise MathlensError(f"must be positive: {', '.join(bad)}")
+    return cfg
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        raise MathlensError("the server needs the serve extra: pip install 'mathlens[serve]'") from None
+
+    from mathlens.inference.predictor import Predictor
+    from mathlens.server.app import create_app
+
+    cfg = config_from_args(args)
+    if not args.quiet and not args.verbose:
+        logging.getLogger().setLevel(logging.INFO)  # a server should say where it listens
+    predictor = Predictor(cfg.model_dir, num_threads=cfg.threads, max_batch_size=cfg.max_batch)
+    app = create_app(predictor, cfg)
+    logger.info("serving %s on http://%s:%d (docs at /docs)", predictor.model_dir, cfg.host, cfg.port)
+    # log_config=None: uvicorn logs through the handlers the CLI configured (stderr); no access
+    # log unless -v, since one line per request costs CPU under load.
+    uvicorn.run(app, host=cfg.host, port=cfg.port, log_config=None, access_log=bool(args.verbose),
+                timeout_graceful_shutdown=5)
+    return 0

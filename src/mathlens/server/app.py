@@ -1,0 +1,255 @@
+"""`create_app(predictor, cfg)`: the FastAPI app, a thin shell around `Predictor.predict`.
+
+State (batcher, thread pool, counters) is created in the lifespan and kept on `app.state`, so
+several apps can live in one process (tests) and nothing happens at import.
+
+Endpoints: POST /v1/recognize, POST /v1/recognize/batch, GET /health, GET /version, GET /v1/stats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sized
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from mathlens import __version__
+from mathlens.config import DecodeConfig, PreprocessConfig, ServeConfig
+from mathlens.errors import InvalidInputError
+from mathlens.inference.predictor import META_FILE, Prediction
+from mathlens.server.batcher import DynamicBatcher
+from mathlens.server.inputs import UploadTooLargeError, prepare_image, read_batch, read_single
+from mathlens.server.middleware import BodyLimitMiddleware, BodyTooLargeError, CountResponsesMiddleware, ResponseCounts
+from mathlens.server.schemas import (BatchItem, BatchRequest, ErrorResponse, HealthResponse, ItemError, ModelInfo,
+                                     RecognizeRequest, RecognizeResponse, StatsResponse, VersionResponse,
+                                     request_body_spec)
+
+logger = logging.getLogger(__name__)
+
+RECOGNIZE_PREFIX = "/v1/recognize"
+BODY_SLACK = 64 * 1024  # multipart boundaries and headers, JSON keys around the base64
+T = TypeVar("T")
+
+
+class ServablePredictor(Protocol):
+    """What the server needs of a Predictor (a fake one in the timeout unit test)."""
+
+    @property
+    def model_dir(self) -> Path: ...
+
+    @property
+    def vocab(self) -> Sized: ...
+
+    @property
+    def preprocess_config(self) -> PreprocessConfig: ...
+
+    def predict(self, arrays: list[np.ndarray], cfg: DecodeConfig = ...) -> list[Prediction]: ...
+
+
+@dataclass
+class ServerState:
+    """Everything a request handler uses; lives from lifespan start to shutdown."""
+
+    predictor: ServablePredictor
+    cfg: ServeConfig
+    model_info: ModelInfo
+    counts: ResponseCounts
+    batcher: DynamicBatcher
+    pool: ThreadPoolExecutor  # preprocessing, off the event loop
+
+    async def prepare(self, data: bytes) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, prepare_image, data, self.predictor.preprocess_config,
+                                          self.cfg.max_pixels)
+
+
+def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -> FastAPI:
+    """The API for one loaded predictor; serve it with uvicorn (`mathlens serve`)."""
+    counts = ResponseCounts()
+    model_info = read_model_info(predictor, cfg)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        batcher = DynamicBatcher(predictor, cfg.max_batch, cfg.batch_wait_ms)
+        pool = ThreadPoolExecutor(max_workers=max(1, cfg.threads), thread_name_prefix="mathlens-preprocess")
+        batcher.start()
+        app.state.mathlens = ServerState(predictor, cfg, model_info, counts, batcher, pool)
+        logger.info("model ready: vocab %d, max batch %d, batch wait %g ms",
+                    model_info.vocab_size, cfg.max_batch, cfg.batch_wait_ms)
+        try:
+            yield
+        finally:
+            await batcher.stop()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="mathlens", version=__version__, lifespan=lifespan,
+                  description="Pictures of mathematics to LaTeX. Send an image as a multipart `file` "
+                              "or as base64 JSON; concurrent requests are decoded together.")
+    _add_routes(app)
+    _add_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit_for_path=lambda path: body_limit(path, cfg))
+    app.add_middleware(CountResponsesMiddleware, counts=counts, prefix=RECOGNIZE_PREFIX)
+    return app
+
+
+def body_limit(path: str, cfg: ServeConfig) -> int | None:
+    """Largest request body for a path: an image base64-encoded (x 4/3) plus framing, per image."""
+    per_image = cfg.max_upload_bytes * 4 // 3 + BODY_SLACK
+    if path == RECOGNIZE_PREFIX + "/batch":
+        return per_image * cfg.max_batch_items
+    return per_image if path.startswith(RECOGNIZE_PREFIX) else None
+
+
+def read_model_info(predictor: ServablePredictor, cfg: ServeConfig) -> ModelInfo:
+    """Model facts for /version; `quantized` only when the export recorded it."""
+    meta_path = predictor.model_dir / META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    quantized = meta.get("quantized")
+    return ModelInfo(vocab_size=len(predictor.vocab), quantized=quantized if isinstance(quantized, bool) else None,
+                     max_batch=cfg.max_batch, max_beam=cfg.max_beam)
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.mathlens
+    return state
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "upload larger than --max-upload-mb"},
+    415: {"model": ErrorResponse, "description": "neither multipart/form-data nor application/json"},
+    422: {"model": ErrorResponse, "description": "missing field, or an image that cannot be read "
+                                                 "(empty, truncated, not an image, too many pixels, blank)"},
+    504: {"model": ErrorResponse, "description": "not answered within --timeout-s"},
+}
+
+
+def _add_routes(app: FastAPI) -> None:
+    app.add_api_route(RECOGNIZE_PREFIX, recognize, methods=["POST"], response_model=RecognizeResponse,
+                      responses=ERROR_RESPONSES, openapi_extra=request_body_spec(RecognizeRequest, batch=False),
+                      summary="Recognize one formula image")
+    app.add_api_route(RECOGNIZE_PREFIX + "/batch", recognize_batch, methods=["POST"],
+                      response_model=list[BatchItem], responses=ERROR_RESPONSES,
+                      openapi_extra=request_body_spec(BatchRequest, batch=True),
+                      summary="Recognize several images; unreadable items get {\"error\"}")
+    app.add_api_route("/health", health, methods=["GET"], response_model=HealthResponse)
+    app.add_api_route("/version", version, methods=["GET"], response_model=VersionResponse)
+    app.add_api_route("/v1/stats", stats, methods=["GET"], response_model=StatsResponse)
+
+
+async def recognize(request: Request) -> RecognizeResponse:
+    """Multipart `file` or JSON `{"image_base64", "beam"}` -> LaTeX."""
+    state, start = _state(request), time.perf_counter()
+
+    async def work() -> RecognizeResponse:
+        data, beam = await read_single(request, state.cfg)
+        array = await state.prepare(data)
+        pred = await state.batcher.submit(array, DecodeConfig(beam_size=beam))
+        return _response(pred, start)
+
+    return await _with_timeout(work(), state.cfg.timeout_s)
+
+
+async def recognize_batch(request: Request) -> list[BatchItem]:
+    """Multipart `files` or JSON `{"images_base64": [...]}` -> one result per image, in order."""
+    state, start = _state(request), time.perf_counter()
+
+    async def work() -> list[BatchItem]:
+        upload = await read_batch(request, state.cfg)
+        prepared = await asyncio.gather(*(_prepare_item(state, item) for item in upload.items))
+        decode = DecodeConfig(beam_size=upload.beam)
+        return list(await asyncio.gather(*(_decode_item(state, item, decode, start) for item in prepared)))
+
+    return await _with_timeout(work(), state.cfg.timeout_s)
+
+
+async def _prepare_item(state: ServerState, item: bytes | InvalidInputError) -> np.ndarray | InvalidInputError:
+    if isinstance(item, InvalidInputError):
+        return item
+    try:
+        return await state.prepare(item)
+    except InvalidInputError as err:
+        return err
+
+
+async def _decode_item(state: ServerState, item: np.ndarray | InvalidInputError, decode: DecodeConfig,
+                       start: float) -> BatchItem:
+    if isinstance(item, InvalidInputError):
+        return ItemError(error=str(item))
+    return _response(await state.batcher.submit(item, decode), start)
+
+
+def _response(pred: Prediction, start: float) -> RecognizeResponse:
+    return RecognizeResponse(latex=pred.latex, confidence=pred.confidence, tokens=list(pred.tokens),
+                             ms=round((time.perf_counter() - start) * 1000, 1))
+
+
+async def _with_timeout(work: Awaitable[T], timeout_s: float) -> T:
+    """The request's whole life (upload, preprocessing, queue, decoding) within --timeout-s."""
+    try:
+        return await asyncio.wait_for(work, timeout_s)
+    except asyncio.TimeoutError:
+        raise HTTPException(504, f"not answered within {timeout_s:g} s; the server is busy, try again") from None
+
+
+async def health(request: Request) -> HealthResponse:
+    """200 once the model is loaded (it is loaded before the app starts)."""
+    state = _state(request)
+    return HealthResponse(model_loaded=True, num_requests=state.counts.num_requests,
+                          num_batches=state.batcher.stats.num_batches,
+                          max_batch_size=state.batcher.stats.max_batch_size)
+
+
+async def version(request: Request) -> VersionResponse:
+    return VersionResponse(mathlens=__version__, model=_state(request).model_info)
+
+
+async def stats(request: Request) -> StatsResponse:
+    """Counters for load tests and dashboards, with the process's resident memory."""
+    state = _state(request)
+    batches, counts = state.batcher.stats, state.counts
+    return StatsResponse(model_loaded=True, num_requests=counts.num_requests, num_batches=batches.num_batches,
+                         max_batch_size=batches.max_batch_size, num_errors=counts.num_errors,
+                         num_timeouts=counts.num_timeouts, num_images=batches.num_images,
+                         batch_sizes=dict(sorted(batches.batch_sizes.items())), queue_depth=state.batcher.queue_depth,
+                         rss_bytes=process_rss_bytes(), uptime_s=round(time.monotonic() - counts.started, 3))
+
+
+def process_rss_bytes() -> int:
+    """Current resident memory (Linux /proc); elsewhere the peak, which getrusage reports."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource  # Unix only, and only reached off Linux
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Typed errors -> status codes with `{"detail": message}`; bad input is never a 500."""
+    def handler(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+        async def handle(request: Request, err: Exception) -> JSONResponse:
+            logger.info("%s %s -> %d: %s", request.method, request.url.path, status, err)
+            return JSONResponse({"detail": str(err)}, status_code=status)
+        return handle
+
+    app.add_exception_handler(UploadTooLargeError, handler(413))
+    app.add_exception_handler(BodyTooLargeError, handler(413))
+    app.add_exception_handler(InvalidInputError, handler(422))
+
+    async def internal(request: Request, err: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "internal server error (logged on the server)"}, status_code=500)
+
+    app.add_exception_handler(Exception, internal)  # JSON, like every other answer; uvicorn logs the traceback

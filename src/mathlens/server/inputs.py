@@ -1,0 +1,186 @@
+"""Request bodies -> image bytes -> model input; every way an upload can be wrong becomes a 4xx.
+
+The endpoints take either JSON (base64 images) or multipart uploads, so they parse the body
+themselves here, by content type, instead of through FastAPI parameters.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import logging
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+from fastapi import HTTPException, Request
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData, UploadFile
+
+from mathlens.config import PreprocessConfig, ServeConfig
+from mathlens.errors import InvalidInputError, MathlensError
+from mathlens.inference.preprocess import preprocess
+from mathlens.server.schemas import MAX_BEAM, BatchRequest, RecognizeRequest
+
+logger = logging.getLogger(__name__)
+
+MULTIPART = "multipart/form-data"
+JSON = "application/json"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class UploadTooLargeError(InvalidInputError):
+    """An image over ServeConfig.max_upload_mb (413, not 422: the request was too big, not bad)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What a request asked for: image bytes (or why an item is unusable) and the beam size."""
+
+    items: list[bytes | InvalidInputError]
+    beam: int
+
+
+async def read_single(request: Request, cfg: ServeConfig) -> tuple[bytes, int]:
+    """One image from a multipart `file` field or a JSON `image_base64`; raises 4xx errors."""
+    upload = await _read(request, cfg, batch=False)
+    item = upload.items[0]
+    if isinstance(item, InvalidInputError):
+        raise item
+    return item, upload.beam
+
+
+async def read_batch(request: Request, cfg: ServeConfig) -> Upload:
+    """Several images (multipart `files` or JSON `images_base64`); bad items stay in the list."""
+    upload = await _read(request, cfg, batch=True)
+    if len(upload.items) > cfg.max_batch_items:
+        raise HTTPException(422, f"too many images: {len(upload.items)} (limit {cfg.max_batch_items} per request)")
+    return upload
+
+
+async def _read(request: Request, cfg: ServeConfig, *, batch: bool) -> Upload:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == MULTIPART:
+        upload = await _read_multipart(request, cfg, batch=batch)
+    elif content_type == JSON or content_type.endswith("+json"):
+        upload = await _read_json(request, cfg, batch=batch)
+    else:
+        raise HTTPException(415, f"unsupported content type {content_type or '(none)'!r}: "
+                                 f"send {MULTIPART} with an image file, or {JSON} with base64 images")
+    if upload.beam > cfg.max_beam:
+        raise HTTPException(422, f"beam: at most {cfg.max_beam} on this server, got {upload.beam}")
+    return upload
+
+
+async def _read_multipart(request: Request, cfg: ServeConfig, *, batch: bool) -> Upload:
+    name = "files" if batch else "file"
+    form = await request.form(max_files=cfg.max_batch_items + 1 if batch else 1, max_fields=8)
+    try:
+        fields = form.getlist(name)
+        if not fields:
+            raise HTTPException(422, f"missing multipart field {name!r} (an image file)")
+        items = [await _read_upload(field, name, cfg) for field in fields]
+        return Upload(items, _form_beam(form))
+    finally:
+        await form.close()
+
+
+async def _read_upload(field: UploadFile | str, name: str, cfg: ServeConfig) -> bytes | InvalidInputError:
+    if not isinstance(field, UploadFile):
+        raise HTTPException(422, f"multipart field {name!r} must be a file upload, not a text value")
+    data = await field.read(cfg.max_upload_bytes + 1)  # the body limit already bounds the file
+    try:
+        return check_size(data, cfg)
+    except InvalidInputError as err:
+        return err
+
+
+def _form_beam(form: FormData) -> int:
+    raw = form.get("beam", "1")
+    if not isinstance(raw, str) or not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_BEAM:
+        raise HTTPException(422, f"beam: must be an integer from 1 to {MAX_BEAM}")
+    return int(raw)
+
+
+async def _read_json(request: Request, cfg: ServeConfig, *, batch: bool) -> Upload:
+    body = await request.body()
+    if batch:
+        many = _validate(BatchRequest, body)
+        return Upload([_decode_item(text, cfg) for text in many.images_base64], many.beam)
+    one = _validate(RecognizeRequest, body)
+    return Upload([_decode_item(one.image_base64, cfg)], one.beam)
+
+
+def _validate(model: type[M], body: bytes) -> M:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as err:
+        raise HTTPException(422, validation_message(err)) from None
+
+
+def _decode_item(text: str, cfg: ServeConfig) -> bytes | InvalidInputError:
+    try:
+        return check_size(decode_base64(text, cfg.max_upload_bytes), cfg)
+    except InvalidInputError as err:
+        return err
+
+
+def validation_message(err: ValidationError) -> str:
+    """Pydantic's error list as one line a person can read: `beam: Input should be ...`."""
+    parts = []
+    for e in err.errors(include_url=False):
+        where = ".".join(str(p) for p in e["loc"])
+        parts.append(f"{where}: {e['msg']}" if where else str(e["msg"]))
+    return "; ".join(parts) or "invalid request body"
+
+
+def decode_base64(text: str, max_bytes: int) -> bytes:
+    """Standard base64, whitespace ignored, an optional `data:image/png;base64,` prefix."""
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    text = "".join(text.split())
+    if len(text) // 4 * 3 > max_bytes + 2:
+        raise UploadTooLargeError(f"image too large: about {len(text) // 4 * 3:,} bytes (limit {max_bytes:,})")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInputError("image_base64 is not valid base64") from None
+
+
+def check_size(data: bytes, cfg: ServeConfig) -> bytes:
+    if len(data) > cfg.max_upload_bytes:
+        raise UploadTooLargeError(f"image too large: more than {cfg.max_upload_bytes:,} bytes "
+                                  f"(limit {cfg.max_upload_mb:g} MB)")
+    return data
+
+
+def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int) -> np.ndarray:
+    """Image bytes -> model input; runs in the preprocessing pool, raises only InvalidInputError.
+
+    Image decoders fail on hostile input in more ways than they document (struct errors,
+    index errors, ...); any of them means a bad upload, which must be a 422, never a 500.
+    """
+    try:
+        check_pixels(data, max_pixels)
+        return preprocess(data, cfg)
+    except MathlensError:
+        raise
+    except Exception as err:
+        logger.warning("image decoder failed on an upload: %r", err)
+        raise InvalidInputError(f"cannot decode image: {err}") from None
+
+
+def check_pixels(data: bytes, max_pixels: int) -> None:
+    """Refuse a picture over the server's pixel limit from its header, before decoding it."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except Image.DecompressionBombError as err:
+        raise InvalidInputError(f"image too large: {err}") from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        return  # not an image at all: preprocess gives the precise reason
+    if width * height > max_pixels:
+        raise InvalidInputError(f"image too large: {width}x{height} pixels (limit {max_pixels:,})")
