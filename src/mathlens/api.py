@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from mathlens.config import DecodeConfig
+from mathlens.data.inkml import Strokes, render_strokes, strokes_from_lists
 from mathlens.errors import MathlensError
 from mathlens.inference.predictor import Prediction, Predictor
 from mathlens.inference.preprocess import ImageInput, preprocess
@@ -26,8 +27,15 @@ class Recognizer:
         self.decode = DecodeConfig(beam_size=beam_size)
 
     def recognize(self, image: ImageInput) -> Prediction:
-        """One image (path, bytes, PIL image or array) -> Prediction; raises InvalidInputError."""
+        """One image or InkML file (path, bytes, PIL image or array) -> Prediction.
+
+        Raises InvalidInputError for anything that cannot be read.
+        """
         return self.predictor.predict([preprocess(image, self.predictor.preprocess_config)], self.decode)[0]
+
+    def recognize_strokes(self, strokes: Strokes) -> Prediction:
+        """Ink from a drawing pad: a list of strokes, each a list of (x, y) points."""
+        return self.recognize(render_strokes(strokes_from_lists(strokes)))
 
     def recognize_batch(self, images: Sequence[ImageInput], *,
                         errors: Literal["raise", "return"] = "raise") -> list[Prediction]:

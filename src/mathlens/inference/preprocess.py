@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from mathlens.config import PreprocessConfig
+from mathlens.data.inkml import looks_like_inkml, parse_inkml, render_strokes
 from mathlens.errors import InvalidInputError
 
 ImageInput = Union[str, Path, bytes, Image.Image, np.ndarray]
@@ -24,7 +25,7 @@ INK_THRESHOLD = 0.25
 
 
 def load_image(source: ImageInput) -> Image.Image:
-    """Open a path, bytes, PIL image or array; raise InvalidInputError with a clear reason."""
+    """Open a path, bytes, PIL image, array or InkML document; raise InvalidInputError if unreadable."""
     if isinstance(source, Image.Image):
         image = source
     elif isinstance(source, np.ndarray):
@@ -34,6 +35,8 @@ def load_image(source: ImageInput) -> Image.Image:
         image = Image.fromarray(arr)
     else:
         data = _read_bytes(source)
+        if looks_like_inkml(data):  # online ink: draw it, then treat it as any other picture
+            return render_strokes(parse_inkml(data).strokes)
         try:
             image = Image.open(io.BytesIO(data))
         except UnidentifiedImageError:
