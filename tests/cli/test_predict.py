@@ -73,3 +73,33 @@ def test_the_shipped_model_reads_the_examples(name):
     pred = Recognizer().recognize(examples / f"{name}.png")
     ref = normalize(truth)
     assert edit_distance(normalize(pred.latex), ref) <= max(2, len(ref) // 5), pred.latex
+
+
+def test_output_file_resumes_without_redoing_or_losing_results(fixtures, tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    for i in range(5):
+        Image.open(fixtures / "quadratic.png").save(images / f"{i}.png")
+    (images / "bad.png").write_text("not an image")
+    out = tmp_path / "results.jsonl"
+    # An interrupted earlier run: two results and a torn line.
+    out.write_text(json.dumps({"path": str(images / "0.png"), "latex": "KEEP", "confidence": 0.5}) + "\n"
+                   + json.dumps({"path": str(images / "1.png"), "latex": "KEEP", "confidence": 0.5}) + "\n"
+                   + '{"path": "' + str(images / "2.png"))
+    result = mathlens("predict", str(images), "--output", str(out), "--workers", "2", "--batch-size", "2")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["path"] for r in records) == sorted(str(p) for p in images.iterdir())
+    assert [r["latex"] for r in records[:2]] == ["KEEP", "KEEP"]  # not redone
+    assert any("error" in r for r in records)
+    again = mathlens("predict", str(images), "--output", str(out))
+    assert "0 done, 6 already" in again.stderr
+    assert len(out.read_text().splitlines()) == 6
+
+
+def test_csv_output(fixtures, tmp_path):
+    out = tmp_path / "r.csv"
+    result = mathlens("predict", str(fixtures / "quadratic.png"), "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "path,latex,confidence,error" and lines[1].startswith(str(fixtures / "quadratic.png"))

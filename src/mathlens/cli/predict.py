@@ -1,4 +1,9 @@
-"""`mathlens predict PATH [PATH ...]`: LaTeX for each image, plain or one JSON object per line."""
+"""`mathlens predict PATH [PATH ...]`: LaTeX for each image or InkML file.
+
+Prints to stdout (plain, or one JSON object per line with --jsonl), or appends to a JSONL/CSV
+file with --output, which makes the run resumable: rerun the same command after an interruption
+and only the missing inputs are done.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +15,24 @@ from pathlib import Path
 from typing import Any
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".inkml"}
-CHUNK = 64  # inputs preprocessed and decoded together; results are printed after each chunk
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("predict", help="recognize formula images")
-    p.add_argument("paths", nargs="+", type=Path, help="image files or directories of images")
+    p = sub.add_parser("predict", help="recognize formula images and InkML files")
+    p.add_argument("paths", nargs="+", type=Path, help="files or directories (walked recursively)")
     p.add_argument("--jsonl", action="store_true", help='one JSON object per input: {"path", "latex", "confidence"}')
+    p.add_argument("--output", type=Path, default=None,
+                   help="append results to this .jsonl or .csv file; a rerun skips inputs already in it")
     p.add_argument("--beam", type=int, default=1, metavar="N", help="beam size (1 = greedy, the default)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes, each with its own model")
+    p.add_argument("--threads", type=int, default=2, help="onnxruntime threads per process")
+    p.add_argument("--batch-size", type=int, default=32, help="images decoded together")
     p.add_argument("--model-dir", type=Path, default=None, help="exported model directory (default: shipped model)")
-    p.add_argument("--threads", type=int, default=2, help="CPU threads for onnxruntime")
     p.set_defaults(run=run)
 
 
 def expand_paths(paths: list[Path]) -> Iterator[Path]:
-    """Files as given; directories walked recursively for image files, in sorted order."""
+    """Files as given; directories walked recursively for image and InkML files, in sorted order."""
     for path in paths:
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
@@ -35,28 +43,32 @@ def expand_paths(paths: list[Path]) -> Iterator[Path]:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from mathlens.api import Recognizer
+    from mathlens.errors import MathlensError
+    from mathlens.inference.batch import JobSettings, run_batch, run_to_file
 
+    if args.beam < 1 or args.workers < 1 or args.threads < 1 or args.batch_size < 1:
+        raise MathlensError("--beam, --workers, --threads and --batch-size must be at least 1")
     inputs = list(expand_paths(args.paths))
-    recognizer = Recognizer(args.model_dir, beam_size=args.beam, num_threads=args.threads)
-    num_failed = 0
+    settings = JobSettings(args.model_dir, args.beam, args.threads, args.batch_size)
     with tqdm(total=len(inputs), unit="img", file=sys.stderr, disable=len(inputs) < 10 or None) as bar:
-        for start in range(0, len(inputs), CHUNK):
-            chunk = inputs[start: start + CHUNK]
-            for path, pred in zip(chunk, recognizer.recognize_batch(chunk, errors="return")):
-                num_failed += pred.error is not None
-                _emit(path, pred, args.jsonl, single=len(inputs) == 1)
+        if args.output is not None:
+            num_done, num_skipped = run_to_file(inputs, args.output, settings, args.workers, progress=bar.update)
+            print(f"mathlens: {num_done} done, {num_skipped} already in {args.output}", file=sys.stderr)
+            return 0
+        num_failed = 0
+        for records in run_batch(inputs, settings, args.workers):
+            for record in records:
+                num_failed += "error" in record
+                _emit(record, args.jsonl, single=len(inputs) == 1)
             sys.stdout.flush()
-            bar.update(len(chunk))
+            bar.update(len(records))
     return 2 if num_failed else 0
 
 
-def _emit(path: Path, pred: Any, as_json: bool, single: bool) -> None:
+def _emit(record: dict[str, Any], as_json: bool, single: bool) -> None:
     if as_json:
-        record = ({"path": str(path), "error": pred.error} if pred.error is not None
-                  else {"path": str(path), "latex": pred.latex, "confidence": pred.confidence})
         print(json.dumps(record, ensure_ascii=False))
-    elif pred.error is not None:
-        print(f"mathlens: {path}: {pred.error}", file=sys.stderr)
+    elif "error" in record:
+        print(f"mathlens: {record['path']}: {record['error']}", file=sys.stderr)
     else:
-        print(pred.latex if single else f"{path}\t{pred.latex}")
+        print(record["latex"] if single else f"{record['path']}\t{record['latex']}")
