@@ -14,7 +14,7 @@ fi
 
 # The CPU build of torch first: the [train] range admits it, so pip installs no CUDA build.
 python3 -m pip install -q torch==2.13.0
-python3 -m pip install -q -e ".[train,serve,dev]"
+python3 -m pip install -q -e ".[train,serve,ray,dev]"
 
 # MathJax renderer (web-style training/validation images): node + npm packages pinned in tools/mathjax.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -22,3 +22,12 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 bash scripts/install-web-renderer.sh
+
+# The web page (served at /): KaTeX for its preview, and a real browser for its tests. Debian's
+# chromium drives the Playwright tests (executable_path); `playwright install` is never run.
+if ! command -v chromium >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
+python3 -m pip install -q "playwright>=1.40"
+bash scripts/install-web-assets.sh

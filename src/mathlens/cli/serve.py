@@ -1,4 +1,8 @@
-"""`mathlens serve`: the HTTP API (FastAPI under uvicorn) with the shipped or a given model."""
+"""`mathlens serve`: the HTTP API (FastAPI under uvicorn) with the shipped or a given model.
+
+With --ray, the same API on --replicas N copies of the model under Ray Serve, on a local Ray
+instance or a cluster (--address); see docs/ray.md.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-pixels", type=int, default=d.max_pixels, help="largest image in pixels (422 beyond)")
     p.add_argument("--timeout-s", type=float, default=d.timeout_s, help="per-request time limit (504 beyond)")
     p.add_argument("--max-beam", type=int, default=d.max_beam, help="largest beam size a request may ask for")
+    ray = p.add_argument_group("Ray Serve (needs the ray extra: pip install 'mathlens[serve,ray]')")
+    ray.add_argument("--ray", action="store_true", help="serve with Ray Serve, as --replicas copies of the model")
+    ray.add_argument("--replicas", type=int, default=None, help="with --ray: number of replicas (default 1)")
+    ray.add_argument("--address", default=None,
+                     help="with --ray: Ray cluster to join: 'auto' (one started with `ray start` on this machine) "
+                          "or ray://HEAD:10001; default: start a local Ray instance")
+    ray.add_argument("--cpus-per-replica", type=float, default=None,
+                     help="with --ray: CPUs Ray reserves for each replica (default: --threads)")
     p.set_defaults(run=run)
 
 
@@ -45,6 +57,11 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    ray_only = {"--replicas": args.replicas, "--address": args.address, "--cpus-per-replica": args.cpus_per_replica}
+    if not args.ray and any(v is not None for v in ray_only.values()):
+        raise MathlensError(f"{', '.join(k for k, v in ray_only.items() if v is not None)}: only with --ray")
+    if args.ray:
+        return run_ray(args)
     try:
         import uvicorn
     except ImportError:
@@ -63,4 +80,21 @@ def run(args: argparse.Namespace) -> int:
     # log unless -v, since one line per request costs CPU under load.
     uvicorn.run(app, host=cfg.host, port=cfg.port, log_config=None, access_log=bool(args.verbose),
                 timeout_graceful_shutdown=5)
+    return 0
+
+
+def run_ray(args: argparse.Namespace) -> int:
+    """`mathlens serve --ray`: the same app on Ray Serve replicas, until Ctrl-C."""
+    cfg = config_from_args(args)
+    num_replicas = 1 if args.replicas is None else args.replicas
+    if num_replicas < 1 or (args.cpus_per_replica is not None and args.cpus_per_replica < 0):
+        raise MathlensError("--replicas must be at least 1 and --cpus-per-replica not negative")
+    try:
+        from mathlens.server.ray_app import serve_until_interrupted
+    except ImportError as err:
+        raise MathlensError(f"--ray needs the serve and ray extras: pip install 'mathlens[serve,ray]' ({err})") from None
+    if not args.quiet and not args.verbose:
+        logging.getLogger().setLevel(logging.INFO)
+    serve_until_interrupted(cfg, num_replicas, address=args.address, num_cpus_per_replica=args.cpus_per_replica,
+                            access_log=bool(args.verbose))
     return 0

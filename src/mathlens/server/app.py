@@ -3,7 +3,9 @@
 State (batcher, thread pool, counters) is created in the lifespan and kept on `app.state`, so
 several apps can live in one process (tests) and nothing happens at import.
 
-Endpoints: POST /v1/recognize, POST /v1/recognize/batch, GET /health, GET /version, GET /v1/stats.
+Endpoints: POST /v1/recognize (an image or InkML file), POST /v1/recognize/batch, POST
+/v1/recognize/strokes (ink from a drawing pad), GET /health, GET /version, GET /v1/stats; and the
+web page at / (files in static/, served under /static/).
 """
 
 from __future__ import annotations
@@ -21,23 +23,32 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from mathlens import __version__
 from mathlens.config import DecodeConfig, PreprocessConfig, ServeConfig
+from mathlens.data.inkml import Strokes
 from mathlens.errors import InvalidInputError
 from mathlens.inference.predictor import META_FILE, Prediction
 from mathlens.server.batcher import DynamicBatcher
-from mathlens.server.inputs import UploadTooLargeError, prepare_image, read_batch, read_single
+from mathlens.server.inputs import (UploadTooLargeError, prepare_image, prepare_strokes, read_batch, read_single,
+                                    read_strokes)
 from mathlens.server.middleware import BodyLimitMiddleware, BodyTooLargeError, CountResponsesMiddleware, ResponseCounts
 from mathlens.server.schemas import (BatchItem, BatchRequest, ErrorResponse, HealthResponse, ItemError, ModelInfo,
-                                     RecognizeRequest, RecognizeResponse, StatsResponse, VersionResponse,
-                                     request_body_spec)
+                                     RecognizeRequest, RecognizeResponse, StatsResponse, StrokesRequest,
+                                     VersionResponse, json_body_spec, request_body_spec)
 
 logger = logging.getLogger(__name__)
 
 RECOGNIZE_PREFIX = "/v1/recognize"
 BODY_SLACK = 64 * 1024  # multipart boundaries and headers, JSON keys around the base64
+STATIC_DIR = Path(__file__).parent / "static"
+# The page loads only its own files (no CDN); KaTeX sets inline styles on what it draws.
+PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; "
+                                           "style-src 'self' 'unsafe-inline'; font-src 'self' data:; "
+                                           "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+                "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 T = TypeVar("T")
 
 
@@ -72,6 +83,11 @@ class ServerState:
         return await loop.run_in_executor(self.pool, prepare_image, data, self.predictor.preprocess_config,
                                           self.cfg.max_pixels)
 
+    async def prepare_ink(self, strokes: Strokes) -> np.ndarray:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, prepare_strokes, strokes, self.predictor.preprocess_config,
+                                          self.cfg.max_pixels)
+
 
 def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -> FastAPI:
     """The API for one loaded predictor; serve it with uvicorn (`mathlens serve`)."""
@@ -93,8 +109,9 @@ def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -
             pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="mathlens", version=__version__, lifespan=lifespan,
-                  description="Pictures of mathematics to LaTeX. Send an image as a multipart `file` "
-                              "or as base64 JSON; concurrent requests are decoded together.")
+                  description="Pictures of mathematics to LaTeX. Send an image (or an InkML file) as a "
+                              "multipart `file` or as base64 JSON, or the strokes of a drawing as JSON; "
+                              "concurrent requests are decoded together. A web page for people is at /.")
     _add_routes(app)
     _add_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit_for_path=lambda path: body_limit(path, cfg))
@@ -128,7 +145,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "upload larger than --max-upload-mb"},
     415: {"model": ErrorResponse, "description": "neither multipart/form-data nor application/json"},
     422: {"model": ErrorResponse, "description": "missing field, or an image that cannot be read "
-                                                 "(empty, truncated, not an image, too many pixels, blank)"},
+                                                 "(empty, truncated, not an image, too many pixels, blank, "
+                                                 "malformed InkML or strokes)"},
     504: {"model": ErrorResponse, "description": "not answered within --timeout-s"},
 }
 
@@ -141,9 +159,15 @@ def _add_routes(app: FastAPI) -> None:
                       response_model=list[BatchItem], responses=ERROR_RESPONSES,
                       openapi_extra=request_body_spec(BatchRequest, batch=True),
                       summary="Recognize several images; unreadable items get {\"error\"}")
+    app.add_api_route(RECOGNIZE_PREFIX + "/strokes", recognize_strokes, methods=["POST"],
+                      response_model=RecognizeResponse, responses=ERROR_RESPONSES,
+                      openapi_extra=json_body_spec(StrokesRequest),
+                      summary="Recognize ink drawn on a pad: a list of strokes of (x, y) points")
     app.add_api_route("/health", health, methods=["GET"], response_model=HealthResponse)
     app.add_api_route("/version", version, methods=["GET"], response_model=VersionResponse)
     app.add_api_route("/v1/stats", stats, methods=["GET"], response_model=StatsResponse)
+    app.add_api_route("/", page, methods=["GET"], include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
 async def recognize(request: Request) -> RecognizeResponse:
@@ -153,6 +177,19 @@ async def recognize(request: Request) -> RecognizeResponse:
     async def work() -> RecognizeResponse:
         data, beam = await read_single(request, state.cfg)
         array = await state.prepare(data)
+        pred = await state.batcher.submit(array, DecodeConfig(beam_size=beam))
+        return _response(pred, start)
+
+    return await _with_timeout(work(), state.cfg.timeout_s)
+
+
+async def recognize_strokes(request: Request) -> RecognizeResponse:
+    """JSON `{"strokes": [[[x, y], ...], ...], "beam"}` -> LaTeX; drawn, then batched like images."""
+    state, start = _state(request), time.perf_counter()
+
+    async def work() -> RecognizeResponse:
+        strokes, beam = await read_strokes(request, state.cfg)
+        array = await state.prepare_ink(strokes)
         pred = await state.batcher.submit(array, DecodeConfig(beam_size=beam))
         return _response(pred, start)
 
@@ -199,6 +236,11 @@ async def _with_timeout(work: Awaitable[T], timeout_s: float) -> T:
         return await asyncio.wait_for(work, timeout_s)
     except asyncio.TimeoutError:
         raise HTTPException(504, f"not answered within {timeout_s:g} s; the server is busy, try again") from None
+
+
+async def page() -> FileResponse:
+    """The web page: paste, drop, pick or draw a formula; edit the LaTeX with a live preview."""
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
 async def health(request: Request) -> HealthResponse:

@@ -1,7 +1,8 @@
-"""Request bodies -> image bytes -> model input; every way an upload can be wrong becomes a 4xx.
+"""Request bodies -> image bytes or ink -> model input; every way an upload can be wrong becomes a 4xx.
 
-The endpoints take either JSON (base64 images) or multipart uploads, so they parse the body
-themselves here, by content type, instead of through FastAPI parameters.
+The image endpoints take either JSON (base64 images) or multipart uploads, so they parse the body
+themselves here, by content type, instead of through FastAPI parameters. Ink (an InkML upload, or
+the JSON strokes of a drawing pad) is drawn to a picture here and then preprocessed like one.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from mathlens.config import PreprocessConfig, ServeConfig
+from mathlens.data.inkml import Strokes, ink_scale, looks_like_inkml, parse_inkml, render_strokes, strokes_from_lists
 from mathlens.errors import InvalidInputError, MathlensError
 from mathlens.inference.preprocess import preprocess
-from mathlens.server.schemas import MAX_BEAM, BatchRequest, RecognizeRequest
+from mathlens.server.schemas import MAX_BEAM, BatchRequest, RecognizeRequest, StrokesRequest
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,11 @@ MULTIPART = "multipart/form-data"
 JSON = "application/json"
 
 M = TypeVar("M", bound=BaseModel)
+
+# Ink is drawn 4x supersampled, so a drawing of N pixels briefly takes 16 N bytes: refuse ink that
+# would draw larger than this (a 2000x2000 picture, far more than a long formula at printed size).
+MAX_INK_PIXELS = 4_000_000
+INK_MARGIN_PX = 4  # render_strokes' default margin
 
 
 class UploadTooLargeError(InvalidInputError):
@@ -73,6 +80,21 @@ async def _read(request: Request, cfg: ServeConfig, *, batch: bool) -> Upload:
     if upload.beam > cfg.max_beam:
         raise HTTPException(422, f"beam: at most {cfg.max_beam} on this server, got {upload.beam}")
     return upload
+
+
+async def read_strokes(request: Request, cfg: ServeConfig) -> tuple[Strokes, int]:
+    """JSON `{"strokes": [[[x, y], ...], ...], "beam"}` -> the raw stroke lists and the beam size.
+
+    Only the JSON shape is checked here; prepare_strokes validates the points (in the pool).
+    """
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON and not content_type.endswith("+json"):
+        raise HTTPException(415, f"unsupported content type {content_type or '(none)'!r}: "
+                                 f'send {JSON}: {{"strokes": [[[x, y], ...], ...]}}')
+    body = _validate(StrokesRequest, await request.body())
+    if body.beam > cfg.max_beam:
+        raise HTTPException(422, f"beam: at most {cfg.max_beam} on this server, got {body.beam}")
+    return body.strokes, body.beam
 
 
 async def _read_multipart(request: Request, cfg: ServeConfig, *, batch: bool) -> Upload:
@@ -158,12 +180,14 @@ def check_size(data: bytes, cfg: ServeConfig) -> bytes:
 
 
 def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int) -> np.ndarray:
-    """Image bytes -> model input; runs in the preprocessing pool, raises only InvalidInputError.
+    """Image or InkML bytes -> model input; runs in the preprocessing pool, raises only InvalidInputError.
 
     Image decoders fail on hostile input in more ways than they document (struct errors,
     index errors, ...); any of them means a bad upload, which must be a 422, never a 500.
     """
     try:
+        if looks_like_inkml(data):  # what preprocess would do, with the size checked before drawing
+            return preprocess(draw_ink(parse_inkml(data).strokes, max_pixels), cfg)
         check_pixels(data, max_pixels)
         return preprocess(data, cfg)
     except MathlensError:
@@ -171,6 +195,31 @@ def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int) -> np.nda
     except Exception as err:
         logger.warning("image decoder failed on an upload: %r", err)
         raise InvalidInputError(f"cannot decode image: {err}") from None
+
+
+def prepare_strokes(strokes: Strokes, cfg: PreprocessConfig, max_pixels: int) -> np.ndarray:
+    """Drawing-pad stroke lists -> model input, in the preprocessing pool; raises only InvalidInputError."""
+    try:
+        return preprocess(draw_ink(strokes_from_lists(strokes), max_pixels), cfg)
+    except MathlensError:
+        raise
+    except Exception as err:
+        logger.warning("drawing strokes failed: %r", err)
+        raise InvalidInputError(f"cannot draw strokes: {err}") from None
+
+
+def draw_ink(strokes: list[np.ndarray], max_pixels: int) -> Image.Image:
+    """render_strokes, after checking the picture it would draw against the server's limits."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        extent = np.ptp(np.concatenate(strokes), axis=0) * ink_scale(strokes)
+    if not np.isfinite(extent).all():
+        raise InvalidInputError("ink coordinates out of range")
+    width, height = (int(e) + 2 * INK_MARGIN_PX + 1 for e in extent)
+    limit = min(max_pixels, MAX_INK_PIXELS)
+    if width * height > limit:
+        raise InvalidInputError(f"ink too large: it would draw {width}x{height} pixels (limit {limit:,}); "
+                                f"are the strokes much smaller than the space between them?")
+    return render_strokes(strokes)
 
 
 def check_pixels(data: bytes, max_pixels: int) -> None:

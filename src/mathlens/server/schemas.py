@@ -28,6 +28,17 @@ class BatchRequest(BaseModel):
     beam: int = Field(1, ge=1, le=MAX_BEAM, description="beam size; 1 is greedy decoding")
 
 
+class StrokesRequest(BaseModel):
+    """Ink from a drawing pad: strokes, each a list of points in any units (y grows downwards)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strokes: list[list[list[float]]] = Field(
+        min_length=1, description="strokes, each a list of [x, y] points (a third value, such as time, is ignored)",
+        examples=[[[[10, 10], [10, 40]], [[0, 25], [20, 25]]]])
+    beam: int = Field(1, ge=1, le=MAX_BEAM, description="beam size; 1 is greedy decoding")
+
+
 class RecognizeResponse(BaseModel):
     latex: str = Field(description="compact LaTeX, braces and environments balanced")
     confidence: float = Field(ge=0.0, le=1.0, description="geometric mean of the token probabilities")
@@ -94,3 +105,9 @@ def request_body_spec(json_model: type[BaseModel], *, batch: bool) -> dict[str, 
         "application/json": {"schema": json_model.model_json_schema()},
         "multipart/form-data": {"schema": multipart_schema(batch=batch)},
     }}}
+
+
+def json_body_spec(json_model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` for an endpoint that parses its JSON body itself."""
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": json_model.model_json_schema()}}}}

@@ -1,0 +1,116 @@
+"""Batch inference over large image sets with Ray Data: `mathlens batch DIR --output out.jsonl`.
+
+The driver lists the files; a fixed pool of Ray actors, each holding one Predictor, reads,
+preprocesses and decodes them in batches (`map_batches` with a class, one actor per model copy);
+results stream back to the driver in input order and are appended to the output as they come,
+with the same records and resume rule as `mathlens predict --output`: one line per input,
+{"path", "latex", "confidence"} or {"path", "error"} for a file that cannot be read, and a rerun
+skips the paths already in the file.
+
+On a cluster of several machines every node must see the files at the same absolute paths (a
+shared filesystem) and have mathlens installed. Needs the `ray` extra; Ray is imported here only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mathlens.config import DecodeConfig
+from mathlens.errors import MathlensError
+from mathlens.inference.batch import ResultWriter, done_paths, result_record
+from mathlens.inference.predictor import Prediction, Predictor
+from mathlens.inference.preprocess import preprocess
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RayBatchSummary:
+    num_done: int  # inputs handled in this run, failed ones included
+    num_failed: int  # of those, inputs that could not be read (an {"error"} line)
+    num_skipped: int  # already in the output file from an earlier run
+    seconds: float
+
+
+class RecognizeBatch:
+    """Ray Data UDF: one Predictor per actor, reused for every batch of paths it is given."""
+
+    def __init__(self, model_dir: str | None, decode: DecodeConfig, num_threads: int, max_batch_size: int) -> None:
+        self.predictor = Predictor(Path(model_dir) if model_dir else None, num_threads=num_threads,
+                                   max_batch_size=max_batch_size)
+        self.decode = decode
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+        """{"path", "file"} columns in; "path", "latex", "confidence", "error" out (None where absent)."""
+        files = [str(f) for f in batch["file"]]
+        arrays: dict[int, np.ndarray] = {}
+        failed: dict[int, Prediction] = {}
+        for i, file in enumerate(files):
+            try:
+                arrays[i] = preprocess(Path(file), self.predictor.preprocess_config)
+            except MathlensError as err:
+                failed[i] = Prediction("", 0.0, error=str(err))
+            except Exception as err:  # a decoder choking on a hostile file fails that file, never the job
+                logger.warning("image decoder failed on %s: %r", file, err)
+                failed[i] = Prediction("", 0.0, error=f"cannot decode image: {err}")
+        preds = dict(zip(arrays, self.predictor.predict(list(arrays.values()), self.decode))) if arrays else {}
+        records = [result_record(Path(path), preds[i] if i in preds else failed[i])
+                   for i, path in enumerate(str(p) for p in batch["path"])]
+        return {"path": [r["path"] for r in records], "latex": [r.get("latex") for r in records],
+                "confidence": [r.get("confidence") for r in records], "error": [r.get("error") for r in records]}
+
+
+def predict_dataset(paths: Sequence[Path], out_path: Path, *, model_dir: Path | None = None,
+                    decode: DecodeConfig = DecodeConfig(), num_actors: int = 1, num_threads: int = 1,
+                    num_cpus_per_actor: float | None = None, batch_size: int = 32,
+                    progress: Callable[[int], None] | None = None) -> RayBatchSummary:
+    """Recognize `paths` on the current Ray cluster (ray.init first, or Ray starts a local one).
+
+    `num_actors` model copies run at once, each with `num_threads` onnxruntime threads and
+    reserving `num_cpus_per_actor` CPUs (default: num_threads). Results are appended to
+    `out_path` (.jsonl, or .csv), flushed batch by batch.
+    """
+    import ray
+
+    if num_actors < 1 or num_threads < 1 or batch_size < 1:
+        raise MathlensError("actors, threads and batch size must be at least 1")
+    start = time.perf_counter()
+    done = done_paths(out_path)
+    todo = [p for p in paths if str(p) not in done]
+    num_failed = 0
+    if todo:
+        items = [{"path": str(p), "file": str(p.absolute())} for p in todo]  # workers do not share our cwd
+        udf_args = {"model_dir": str(model_dir.absolute()) if model_dir else None, "decode": decode,
+                    "num_threads": num_threads, "max_batch_size": min(batch_size, 16)}
+        dataset = ray.data.from_items(items).map_batches(
+            RecognizeBatch, fn_constructor_kwargs=udf_args, batch_size=batch_size, batch_format="numpy",
+            compute=ray.data.ActorPoolStrategy(size=num_actors),
+            num_cpus=float(num_threads) if num_cpus_per_actor is None else num_cpus_per_actor)
+        writer = ResultWriter(out_path)
+        context = ray.data.DataContext.get_current()
+        preserve_order = context.execution_options.preserve_order
+        context.execution_options.preserve_order = True  # output lines in input order
+        try:
+            for batch in dataset.iter_batches(batch_size=batch_size, batch_format="pyarrow"):
+                records = [_record(row) for row in batch.to_pylist()]
+                writer.write(records)
+                num_failed += sum("error" in r for r in records)
+                if progress is not None:
+                    progress(len(records))
+        finally:
+            context.execution_options.preserve_order = preserve_order
+            writer.close()
+    return RayBatchSummary(len(todo), num_failed, len(paths) - len(todo), round(time.perf_counter() - start, 2))
+
+
+def _record(row: dict[str, Any]) -> dict[str, Any]:
+    if row["error"] is not None:
+        return {"path": row["path"], "error": row["error"]}
+    return {"path": row["path"], "latex": row["latex"], "confidence": row["confidence"]}
