@@ -15,7 +15,9 @@ def ray_cluster() -> Iterator[None]:
 
     saved = os.environ.get("RAY_USAGE_STATS_ENABLED")
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # tests use no network
-    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING, object_store_memory=100 * 2**20)
+    # address="local": always a new cluster, never one found through RAY_ADDRESS or /tmp/ray.
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.WARNING,
+             object_store_memory=100 * 2**20)
     try:
         yield
     finally:

@@ -9,7 +9,8 @@ import pytest
 
 from mathlens.cli.main import main
 
-pytestmark = pytest.mark.ray
+# Ray Data warns about its own deprecated settings.
+pytestmark = [pytest.mark.ray, pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data")]
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--actors", type=int, default=None,
                    help="model copies running at once (default: as many as the cluster's CPUs allow)")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads per actor")
-    p.add_argument("--cpus-per-actor", type=float, default=None, help="CPUs Ray reserves per actor (default: --threads)")
+    p.add_argument("--cpus-per-actor", type=float, default=None,
+                   help="CPUs Ray reserves per actor (default: --threads)")
     p.add_argument("--batch-size", type=int, default=32, help="images per actor call")
     p.add_argument("--beam", type=int, default=1, metavar="N", help="beam size (1 = greedy, the default)")
     p.add_argument("--model-dir", type=Path, default=None, help="exported model directory (default: shipped model)")
@@ -60,6 +61,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if started_local:
             ray.shutdown()
-    print(f"mathlens: {summary.num_done} done ({summary.num_failed} unreadable) by {num_actors} actor(s) "
+    print(f"mathlens: {summary.num_done} done ({summary.num_failed} unreadable) by {summary.num_actors} actor(s) "
           f"in {summary.seconds:g} s, {summary.num_skipped} already in {args.output}", file=sys.stderr)
     return 0

@@ -92,7 +92,8 @@ def run_ray(args: argparse.Namespace) -> int:
     try:
         from mathlens.server.ray_app import serve_until_interrupted
     except ImportError as err:
-        raise MathlensError(f"--ray needs the serve and ray extras: pip install 'mathlens[serve,ray]' ({err})") from None
+        raise MathlensError(f"--ray needs the serve and ray extras: pip install 'mathlens[serve,ray]' "
+                            f"({err})") from None
     if not args.quiet and not args.verbose:
         logging.getLogger().setLevel(logging.INFO)
     serve_until_interrupted(cfg, num_replicas, address=args.address, num_cpus_per_replica=args.cpus_per_replica,

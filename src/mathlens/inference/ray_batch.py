@@ -36,6 +36,7 @@ class RayBatchSummary:
     num_done: int  # inputs handled in this run, failed ones included
     num_failed: int  # of those, inputs that could not be read (an {"error"} line)
     num_skipped: int  # already in the output file from an earlier run
+    num_actors: int  # model copies used (no more than there were blocks of work)
     seconds: float
 
 
@@ -84,30 +85,44 @@ def predict_dataset(paths: Sequence[Path], out_path: Path, *, model_dir: Path | 
     start = time.perf_counter()
     done = done_paths(out_path)
     todo = [p for p in paths if str(p) not in done]
-    num_failed = 0
+    num_failed = num_used = 0
     if todo:
         items = [{"path": str(p), "file": str(p.absolute())} for p in todo]  # workers do not share our cwd
         udf_args = {"model_dir": str(model_dir.absolute()) if model_dir else None, "decode": decode,
                     "num_threads": num_threads, "max_batch_size": min(batch_size, 16)}
-        dataset = ray.data.from_items(items).map_batches(
+        # Blocks of a few batches each, and at least one per actor, so that every actor gets work.
+        num_blocks = min(len(items), max(2 * num_actors, -(-len(items) // (4 * batch_size))))
+        num_used = min(num_actors, num_blocks)  # no idle model copies
+        dataset = ray.data.from_items(items, override_num_blocks=num_blocks).map_batches(
             RecognizeBatch, fn_constructor_kwargs=udf_args, batch_size=batch_size, batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=num_actors),
+            compute=ray.data.ActorPoolStrategy(size=num_used),
             num_cpus=float(num_threads) if num_cpus_per_actor is None else num_cpus_per_actor)
         writer = ResultWriter(out_path)
         context = ray.data.DataContext.get_current()
         preserve_order = context.execution_options.preserve_order
         context.execution_options.preserve_order = True  # output lines in input order
         try:
-            for batch in dataset.iter_batches(batch_size=batch_size, batch_format="pyarrow"):
-                records = [_record(row) for row in batch.to_pylist()]
-                writer.write(records)
-                num_failed += sum("error" in r for r in records)
-                if progress is not None:
-                    progress(len(records))
+            records: list[dict[str, Any]] = []
+            for row in dataset.iter_rows():
+                records.append(_record(row))
+                if len(records) == batch_size:
+                    num_failed += _write(writer, records, progress)
+                    records = []
+            num_failed += _write(writer, records, progress)
         finally:
             context.execution_options.preserve_order = preserve_order
             writer.close()
-    return RayBatchSummary(len(todo), num_failed, len(paths) - len(todo), round(time.perf_counter() - start, 2))
+    return RayBatchSummary(len(todo), num_failed, len(paths) - len(todo), num_used,
+                           round(time.perf_counter() - start, 2))
+
+
+def _write(writer: ResultWriter, records: list[dict[str, Any]], progress: Callable[[int], None] | None) -> int:
+    """Append (and flush) records; returns how many are errors."""
+    if records:
+        writer.write(records)
+        if progress is not None:
+            progress(len(records))
+    return sum("error" in r for r in records)
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:

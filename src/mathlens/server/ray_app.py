@@ -100,10 +100,12 @@ class RecognizerDeployment:
     def __init__(self, cfg: ServeConfig) -> None:
         self.cfg = cfg
         self.predictor = Predictor(cfg.model_dir, num_threads=cfg.threads, max_batch_size=cfg.max_batch)
-        self.batcher = ServeBatcher(self._decode_batch)
+        # Ray's type stubs describe @serve.batch on one-argument functions only, hence Any.
+        decode_batch: Any = self._decode_batch  # type: ignore[misc]
+        self.batcher = ServeBatcher(decode_batch)
         # @serve.batch settings come from the config here, not from the decorator at import.
-        self._decode_batch.set_max_batch_size(max(1, cfg.max_batch))
-        self._decode_batch.set_batch_wait_timeout_s(max(0.0, cfg.batch_wait_ms) / 1000.0)
+        decode_batch.set_max_batch_size(max(1, cfg.max_batch))
+        decode_batch.set_batch_wait_timeout_s(max(0.0, cfg.batch_wait_ms) / 1000.0)
         # One model call at a time, off the event loop that keeps reading requests.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mathlens-decode")
 
@@ -112,8 +114,9 @@ class RecognizerDeployment:
         decode_with(app, self.batcher)
         return app
 
-    @serve.batch
-    async def _decode_batch(self, arrays: list[np.ndarray], cfgs: list[DecodeConfig]) -> list[Prediction]:
+    @serve.batch  # type: ignore[arg-type]
+    async def _decode_batch(  # type: ignore[misc]
+            self, arrays: list[np.ndarray], cfgs: list[DecodeConfig]) -> list[Prediction]:
         """Concurrent single images in; one model call per distinct search setting (beam size)."""
         groups: dict[DecodeConfig, list[int]] = {}
         for i, cfg in enumerate(cfgs):
@@ -145,9 +148,9 @@ def build_app(cfg: ServeConfig, num_replicas: int, *, num_cpus_per_replica: floa
     if num_cpus < 0:
         raise MathlensError(f"CPUs per replica: must not be negative, got {num_cpus:g}")
     ongoing = max_ongoing_requests or max(2 * cfg.max_batch, 4)
-    deployment = RecognizerDeployment.options(num_replicas=num_replicas, max_ongoing_requests=ongoing,
-                                              ray_actor_options={"num_cpus": num_cpus},
-                                              logging_config={"enable_access_log": access_log})
+    options = RecognizerDeployment.options  # type: ignore[attr-defined]  # the decorators made it a Deployment
+    deployment = options(num_replicas=num_replicas, max_ongoing_requests=ongoing,
+                         ray_actor_options={"num_cpus": num_cpus}, logging_config={"enable_access_log": access_log})
     return deployment.bind(cfg)
 
 
