@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mathlens.inference.preprocess import pad_batch
 from mathlens.tokenizer.vocab import Vocab
 
 
@@ -26,20 +27,8 @@ class Batch:
         return self.images.shape[0]
 
 
-def pad_images(arrays: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """List of (H, W) -> images (B, 1, Hmax, Wmax) and their mask; padded at bottom/right."""
-    H = max(a.shape[0] for a in arrays)
-    W = max(a.shape[1] for a in arrays)
-    images = np.zeros((len(arrays), 1, H, W), dtype=np.float32)
-    mask = np.zeros_like(images)
-    for i, a in enumerate(arrays):
-        images[i, 0, : a.shape[0], : a.shape[1]] = a
-        mask[i, 0, : a.shape[0], : a.shape[1]] = 1.0
-    return torch.from_numpy(images), torch.from_numpy(mask)
-
-
 def collate(samples: Sequence[tuple[np.ndarray, list[int]]], pad_id: int = Vocab.pad_id) -> Batch:
-    images, mask = pad_images([s[0] for s in samples])
+    images, mask = (torch.from_numpy(a) for a in pad_batch([s[0] for s in samples]))
     T = max(len(s[1]) for s in samples) - 1
     tgt = torch.full((len(samples), T + 1), pad_id, dtype=torch.long)
     for i, (_, ids) in enumerate(samples):

@@ -13,6 +13,7 @@ import numpy as np
 from mathlens.config import DecodeConfig, ModelConfig, PreprocessConfig, from_dict
 from mathlens.decoding.search import beam_search
 from mathlens.errors import CheckpointError
+from mathlens.inference.preprocess import pad_batch
 from mathlens.tokenizer.lexer import detokenize
 from mathlens.tokenizer.normalize import repair
 from mathlens.tokenizer.vocab import Vocab
@@ -64,13 +65,7 @@ class Predictor:
         return [r for r in results if r is not None]
 
     def _predict_batch(self, arrays: list[np.ndarray], cfg: DecodeConfig) -> list[Prediction]:
-        H = max(a.shape[0] for a in arrays)
-        W = max(a.shape[1] for a in arrays)
-        images = np.zeros((len(arrays), 1, H, W), dtype=np.float32)
-        mask = np.zeros_like(images)
-        for i, a in enumerate(arrays):
-            images[i, 0, : a.shape[0], : a.shape[1]] = a
-            mask[i, 0, : a.shape[0], : a.shape[1]] = 1.0
+        images, mask = pad_batch(arrays)
         state = self.backend.start(images, mask)
         hyps = beam_search(self.backend, state, len(arrays), cfg)
         out = []

@@ -159,6 +159,18 @@ def fit(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     return out
 
 
+def pad_batch(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """List of (H, W) inputs -> images (B, 1, Hmax, Wmax) and their mask, padded bottom/right."""
+    H = max(a.shape[0] for a in arrays)
+    W = max(a.shape[1] for a in arrays)
+    images = np.zeros((len(arrays), 1, H, W), dtype=np.float32)
+    mask = np.zeros_like(images)
+    for i, a in enumerate(arrays):
+        images[i, 0, : a.shape[0], : a.shape[1]] = a
+        mask[i, 0, : a.shape[0], : a.shape[1]] = 1.0
+    return images, mask
+
+
 def preprocess(source: ImageInput, cfg: PreprocessConfig) -> np.ndarray:
     """The one entry point: any input -> (H, W) float32 model input."""
     return fit(normalize_scale(crop_to_ink(to_ink(load_image(source))), cfg), cfg)
