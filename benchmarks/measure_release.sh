@@ -38,3 +38,11 @@ if [ -x "$venv/bin/python" ]; then
   mathlens eval "$val" --model-dir "$out/fp32" --out "$out" --name im2latex_val100_fp32 --limit 100
   mathlens eval "$mj" --model-dir "$out/fp32" --out "$out" --name mathjax100_fp32 --limit 100
 fi
+
+# Issue 4: batch throughput and load tests, with the model just exported as the shipped one.
+python3 benchmarks/bench_batch.py --images "$val/images" --num 1000 --model-dir "$out/fp32" | tee "$out/bench_batch.md"
+mkdir -p "$out/load_images" && cp "$val"/images/{100..149}.png "$out/load_images/"
+python3 benchmarks/load_test.py --spawn --serve-args "--model-dir $out/fp32" --images "$out/load_images" \
+  --requests 2000 --concurrency 16 | tee "$out/load_fastapi.txt"
+python3 benchmarks/load_test.py --spawn --serve-args "--model-dir $out/fp32 --ray --replicas 2 --threads 1 --cpus-per-replica 1" \
+  --images "$out/load_images" --requests 2000 --concurrency 16 | tee "$out/load_ray.txt"
