@@ -8,6 +8,7 @@ from typing import Any
 
 DEFAULT_CORPUS = Path("../shared/datasets/formulas/formulas.tsv.gz")
 DEFAULT_IM2LATEX_VAL = Path("../shared/datasets/im2latex100k/val")
+DEFAULT_CROHME = Path("../shared/datasets/crohme")
 
 
 def add_parser(sub: Any) -> None:
@@ -19,6 +20,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--val", type=Path, default=DEFAULT_IM2LATEX_VAL,
                    help="im2latex split to write as validation manifest (.cache/val/im2latex_val.jsonl)")
     p.set_defaults(run=run_render)
+
+    k = sub.add_parser("render-ink", help="draw the CROHME training ink as images (resumable)")
+    k.add_argument("--inkml-tar", type=Path, default=DEFAULT_CROHME / "train_inkml.tar.gz")
+    k.add_argument("--captions", type=Path, default=DEFAULT_CROHME / "train_captions.txt")
+    k.add_argument("--out", type=Path, default=Path(".cache/render/crohme"))
+    k.add_argument("--variants", type=int, default=3, help="writing variants drawn per expression")
+    k.set_defaults(run=run_render_ink)
 
     v = sub.add_parser("build-vocab", help="build the token vocabulary from a rendered manifest")
     v.add_argument("manifest", type=Path)
@@ -41,6 +49,13 @@ def run_render(args: argparse.Namespace) -> int:
         val_path = Path(".cache/val/im2latex_val.jsonl")
         write_manifest(val_path, records)
         print(val_path)
+    return 0
+
+
+def run_render_ink(args: argparse.Namespace) -> int:
+    from mathlens.data.ink_corpus import InkRenderConfig, render_ink_corpus
+
+    print(render_ink_corpus(InkRenderConfig(args.inkml_tar, args.captions, args.out, variants=args.variants)))
     return 0
 
 

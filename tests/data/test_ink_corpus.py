@@ -1,0 +1,36 @@
+import io
+import json
+import tarfile
+
+import numpy as np
+from PIL import Image
+
+from mathlens.data.ink_corpus import InkRenderConfig, render_ink_corpus
+
+
+def _tar_of(files: dict[str, bytes], path):
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_ink_is_rendered_in_variants_with_normalized_labels(fixtures, tmp_path):
+    ink = (fixtures / "inkml" / "one_plus_one.crohme.inkml").read_bytes()
+    _tar_of({"train/a.inkml": ink, "train/b.inkml": ink, "train/nolabel.inkml": ink}, tmp_path / "ink.tar.gz")
+    (tmp_path / "captions.txt").write_text("a\t1 + 1\nb\tx ^ 2\n")
+    cfg = InkRenderConfig(tmp_path / "ink.tar.gz", tmp_path / "captions.txt", tmp_path / "out", variants=3,
+                          shard_size=1)
+    manifest = render_ink_corpus(cfg)
+    records = [json.loads(line) for line in manifest.read_text().splitlines()]
+    assert len(records) == 6
+    assert records[3]["tokens"] == ["x", "^", "{", "2", "}"]
+    sizes = {Image.open(tmp_path / "out" / r["image"]).size for r in records}
+    assert len(sizes) > 1  # variants differ
+    for r in records:
+        pixels = np.asarray(Image.open(tmp_path / "out" / r["image"]))
+        assert pixels.min() < 100 and pixels.max() == 255
+    stamp = (tmp_path / "out" / "shard0000" / "manifest.jsonl").stat().st_mtime_ns
+    render_ink_corpus(cfg)  # resumes: nothing redone
+    assert (tmp_path / "out" / "shard0000" / "manifest.jsonl").stat().st_mtime_ns == stamp
