@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -9,7 +10,10 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from mathlens.data.manifest import Record
+from mathlens.errors import InvalidInputError
 from mathlens.tokenizer.vocab import Vocab
+
+logger = logging.getLogger(__name__)
 
 
 class FormulaDataset(Dataset):
@@ -23,7 +27,13 @@ class FormulaDataset(Dataset):
         return len(self.records)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, list[int]]:
-        record = self.records[index]
-        with Image.open(record.image_path) as image:
-            array = self.transform(image, record.dpi)
-        return array, self.vocab.encode(record.tokens)
+        for offset in range(len(self.records)):
+            record = self.records[(index + offset) % len(self.records)]
+            try:
+                with Image.open(record.image_path) as image:
+                    array = self.transform(image, record.dpi)
+            except InvalidInputError:  # a blank render (e.g. only `\,`): take the next record
+                logger.warning("skipping unusable training image %s", record.image_path)
+                continue
+            return array, self.vocab.encode(record.tokens)
+        raise InvalidInputError("no usable training image in the dataset")

@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,20 +95,31 @@ def _render_shard(index: int, members: list[tuple[str, bytes]], captions: dict[s
     return len(records)
 
 
+def _shards(archive: Path, size: int) -> Iterator[list[tuple[str, bytes]]]:
+    """InkML members in archive order (a .tar.gz only reads fast front to back), `size` at a time."""
+    shard: list[tuple[str, bytes]] = []
+    with tarfile.open(archive) as tar:
+        for member in tar:
+            if member.isfile() and member.name.endswith(".inkml"):
+                shard.append((member.name, tar.extractfile(member).read()))  # type: ignore[union-attr]
+                if len(shard) == size:
+                    yield shard
+                    shard = []
+    if shard:
+        yield shard
+
+
 def render_ink_corpus(cfg: InkRenderConfig) -> Path:
     """Render every captioned InkML of the archive; returns the merged manifest path."""
     captions = read_captions(cfg.captions)
-    with tarfile.open(cfg.inkml_tar) as tar:
-        names = sorted(m.name for m in tar.getmembers() if m.name.endswith(".inkml"))
-        shards = [names[i: i + cfg.shard_size] for i in range(0, len(names), cfg.shard_size)]
-        for index, shard in enumerate(shards):
-            if (cfg.out_dir / f"shard{index:04d}" / "manifest.jsonl").exists():
-                continue
-            members = [(n, tar.extractfile(n).read()) for n in shard]  # type: ignore[union-attr]
+    num_shards = 0
+    for index, members in enumerate(_shards(cfg.inkml_tar, cfg.shard_size)):
+        num_shards += 1
+        if not (cfg.out_dir / f"shard{index:04d}" / "manifest.jsonl").exists():
             count = _render_shard(index, members, captions, cfg)
-            logger.info("ink shard %d/%d: %d images", index + 1, len(shards), count)
+            logger.info("ink shard %d: %d images", index + 1, count)
     merged = cfg.out_dir / "manifest.jsonl"
     with merged.open("w", encoding="utf-8") as out:
-        for index in range(len(shards)):
+        for index in range(num_shards):
             out.write((cfg.out_dir / f"shard{index:04d}" / "manifest.jsonl").read_text(encoding="utf-8"))
     return merged
