@@ -46,3 +46,9 @@ python3 benchmarks/load_test.py --spawn --serve-args "--model-dir $out/fp32" --i
   --requests 2000 --concurrency 16 | tee "$out/load_fastapi.txt"
 python3 benchmarks/load_test.py --spawn --serve-args "--model-dir $out/fp32 --ray --replicas 2 --threads 1 --cpus-per-replica 1" \
   --images "$out/load_images" --requests 2000 --concurrency 16 | tee "$out/load_ray.txt"
+
+# Issue 3: handwriting, in the CROHME paper convention (bitmaps and InkML 2014, InkML 2013).
+python3 benchmarks/make_crohme_sets.py
+mathlens eval ../shared/datasets/crohme/test2014 --model-dir "$out/fp32" --out "$out" --name crohme2014_bitmaps
+mathlens eval .cache/val/crohme2014_inkml --model-dir "$out/fp32" --out "$out" --name crohme2014_inkml
+mathlens eval .cache/val/crohme2013_inkml --model-dir "$out/fp32" --out "$out" --name crohme2013_inkml

@@ -53,7 +53,7 @@ def load_samples(data_dir: Path, limit: int | None = None) -> list[Sample]:
             name, _, latex = line.replace("\t", " ", 1).partition(" ")
             path = image_dir / name
             if not path.suffix:
-                path = next((path.with_suffix(s) for s in (".png", ".jpg", ".bmp") if path.with_suffix(s).exists()),
+                path = next((path.with_suffix(s) for s in (".png", ".jpg", ".bmp", ".inkml") if path.with_suffix(s).exists()),
                             path.with_suffix(".png"))
             samples.append(Sample(path, latex.strip()))
     return samples[:limit] if limit is not None else samples
