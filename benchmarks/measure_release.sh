@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every figure in BENCHMARKS.md for a trained checkpoint, in one run (about 30 min on 2 cores).
+# Every figure in BENCHMARKS.md for a trained checkpoint, in one run (about 40 min on 2 cores; run it on an
+# otherwise idle machine, latency and throughput figures depend on it).
 #   bash benchmarks/measure_release.sh .cache/runs/small/checkpoints/best.ckpt
 # Writes .cache/bench/: exported models, *_results.json, *_pred.jsonl, bench.md, pix2tex*.json.
 set -euo pipefail

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -111,7 +112,9 @@ def run_batch(paths: list[Path], settings: JobSettings, workers: int = 1) -> Ite
         for chunk in chunks:
             yield _recognize_chunk(chunk)
         return
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+    # spawn, not fork: a forked child can inherit a parent's onnxruntime thread pool mid-lock and hang
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_init_worker, initargs=(settings,)) as pool:
         yield from pool.map(_recognize_chunk, chunks)
 
 

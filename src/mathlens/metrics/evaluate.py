@@ -28,11 +28,15 @@ class Sample:
 
 
 def canonical(latex: str) -> list[str]:
-    """Normalized tokens; a reference the normalizer cannot parse is compared as plain tokens."""
+    """Normalized tokens; LaTeX the normalizer cannot parse is compared as plain tokens/characters."""
     try:
         return normalize(latex)
     except LatexSyntaxError:
+        pass
+    try:
         return tokenize(latex)
+    except LatexSyntaxError:  # e.g. a trailing backslash
+        return [c for c in latex if not c.isspace()]
 
 
 def load_samples(data_dir: Path, limit: int | None = None) -> list[Sample]:
