@@ -50,12 +50,13 @@ class TrainTransform:
             self._pid = os.getpid()
             self.rng = random.Random(None if self.seed is None else self.seed + self._pid)
         gray = np.asarray(image.convert("L"), dtype=np.uint8)
+        clean = crop_to_ink(to_ink(Image.fromarray(gray)))  # a blank render raises here, before noise hides it
         if self.pixel is not None:
             try:
                 return self._augment(gray, dpi)
             except InvalidInputError:  # the augmentation wiped the ink out: use the clean render
                 pass
-        return fit(crop_to_ink(to_ink(Image.fromarray(gray))), self.pre)
+        return fit(clean, self.pre)
 
     def _augment(self, gray: np.ndarray, dpi: float | None) -> np.ndarray:
         rng = self.rng
