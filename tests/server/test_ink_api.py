@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mathlens.data.inkml import parse_inkml, render_strokes, strokes_from_lists
+from mathlens.data.inkml import render_strokes, strokes_from_lists
 from mathlens.inference.preprocess import preprocess
 
 TIMEOUT = httpx.Timeout(30.0)
