@@ -93,6 +93,7 @@ class AugmentConfig:
 @dataclass(frozen=True)
 class DataConfig:
     train_manifests: tuple[Path, ...] = ()
+    train_weights: tuple[float, ...] = ()  # per manifest: how often each record appears per epoch (default 1)
     val_manifest: Path | None = None
     val_limit: int = 500
     max_tokens: int = 150

@@ -12,11 +12,14 @@ DEFAULT_CROHME = Path("../shared/datasets/crohme")
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("render", help="render the formula corpus with TeX Live (parallel, resumable)")
+    p = sub.add_parser("render", help="render the formula corpus with TeX Live or MathJax (parallel, resumable)")
     p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     p.add_argument("--out", type=Path, default=Path(".cache/render/printed"))
     p.add_argument("--limit", type=int, default=None, help="render only the first N (shuffled) formulas")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--renderer", choices=("tex", "mathjax"), default="tex",
+                   help="mathjax: web-page style (needs scripts/install-web-renderer.sh)")
+    p.add_argument("--seed", type=int, default=0, help="formula order (and so which formulas --limit takes)")
     p.add_argument("--val", type=Path, default=DEFAULT_IM2LATEX_VAL,
                    help="im2latex split to write as validation manifest (.cache/val/im2latex_val.jsonl)")
     p.set_defaults(run=run_render)
@@ -41,7 +44,8 @@ def run_render(args: argparse.Namespace) -> int:
     from mathlens.data.corpus import CorpusRenderConfig, render_corpus
     from mathlens.data.manifest import im2latex_records, write_manifest
 
-    manifest = render_corpus(CorpusRenderConfig(args.corpus, args.out, num_workers=args.workers, limit=args.limit))
+    manifest = render_corpus(CorpusRenderConfig(args.corpus, args.out, num_workers=args.workers, limit=args.limit,
+                                                  seed=args.seed, renderer=args.renderer))
     print(manifest)
     if args.val.is_dir():
         records = im2latex_records(args.val)

@@ -1,7 +1,8 @@
 """Turn the formula corpus into a rendered training set: chunks rendered in parallel, resumable.
 
 Each chunk is rendered with one font and one DPI drawn at random, and writes its manifest last:
-a chunk with a manifest is done, so an interrupted run resumes where it stopped.
+a chunk with a manifest is done, so an interrupted run resumes where it stopped. The renderer is
+TeX Live (several font families) or MathJax (web pages), so training sees both kinds of output.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from mathlens.data.render import FONT_PREAMBLES, RenderJob, render_batch
+from mathlens.data.render_web import DEFAULT_SCALE, render_web_batch
 from mathlens.errors import LatexSyntaxError, RenderError
 from mathlens.tokenizer.normalize import normalize
 
@@ -34,6 +37,7 @@ class CorpusRenderConfig:
     num_workers: int = 2
     limit: int | None = None
     seed: int = 0
+    renderer: Literal["tex", "mathjax"] = "tex"
 
 
 @dataclass(frozen=True)
@@ -64,12 +68,15 @@ def read_corpus(path: Path, min_tokens: int = 1, max_tokens: int = 10_000) -> It
 def _render_chunk(args: tuple[int, list[CorpusEntry], CorpusRenderConfig]) -> int:
     index, entries, cfg = args
     rng = random.Random(cfg.seed * 1_000_003 + index)
-    font = rng.choice(cfg.fonts)
+    font = rng.choice(cfg.fonts) if cfg.renderer == "tex" else "mathjax"
     dpi = rng.randint(*cfg.dpi_range)
     chunk_dir = cfg.out_dir / f"chunk{index:05d}"
     jobs = [RenderJob(f"{i:04d}", e.latex, e.kind, e.render_env) for i, e in enumerate(entries)]  # type: ignore[arg-type]
     try:
-        done = render_batch(jobs, chunk_dir, font=font, dpi=dpi)
+        if cfg.renderer == "tex":
+            done = render_batch(jobs, chunk_dir, font=font, dpi=dpi)
+        else:  # MathJax scale 1.0 is about TeX at 100 dpi
+            done = render_web_batch(jobs, chunk_dir, scale=DEFAULT_SCALE * dpi / 100)
     except (RenderError, OSError) as err:
         logger.warning("chunk %d failed: %s", index, str(err)[:300])
         return 0

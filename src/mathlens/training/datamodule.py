@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 
 import lightning as L
@@ -35,6 +36,12 @@ def short_formula_keep_prob(num_tokens: int, full_at: int = 24, floor: float = 0
     return max(floor, min(1.0, num_tokens / full_at))
 
 
+def repeat_records(records: list[Record], weight: float, rng: random.Random) -> list[Record]:
+    """Each record `weight` times on average: how a small set (handwriting) gets its share of an epoch."""
+    whole, part = divmod(weight, 1.0)
+    return records * int(whole) + rng.sample(records, round(part * len(records)))
+
+
 class FormulaDataModule(L.LightningDataModule):
     def __init__(self, cfg: DataConfig, vocab: Vocab, preprocess: PreprocessConfig, seed: int = 0) -> None:
         super().__init__()
@@ -44,8 +51,13 @@ class FormulaDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if not self.train_records:
-            for path in self.cfg.train_manifests:
-                self.train_records += [r for r in read_manifest(path) if len(r.tokens) <= self.cfg.max_tokens]
+            weights = self.cfg.train_weights or (1.0,) * len(self.cfg.train_manifests)
+            if len(weights) != len(self.cfg.train_manifests):
+                raise ValueError("data.train_weights needs one weight per train manifest")
+            rng = random.Random(self.seed)
+            for path, weight in zip(self.cfg.train_manifests, weights):
+                records = [r for r in read_manifest(path) if len(r.tokens) <= self.cfg.max_tokens]
+                self.train_records += repeat_records(records, weight, rng)
         if self.cfg.val_manifest is not None and not self.val_records:
             self.val_records = read_manifest(self.cfg.val_manifest, self.cfg.val_limit)
 
