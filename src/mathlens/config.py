@@ -88,6 +88,7 @@ class AugmentConfig:
     binarize_p: float = 0.1
     invert_p: float = 0.05
     low_contrast_p: float = 0.2
+    paper_p: float = 0.1  # ruled/squared paper and uneven light (photos of notes)
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,17 @@
+import random
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from mathlens.config import AugmentConfig, PreprocessConfig
 from mathlens.data.collate import LengthBucketSampler, collate
-from mathlens.data.transforms import TrainTransform, eval_transform
+from mathlens.data.transforms import TrainTransform, eval_transform, paper
 
 
 def test_augmented_inputs_stay_valid_model_inputs(fixtures):
     pre = PreprocessConfig()
-    transform = TrainTransform(AugmentConfig(blur_p=1, noise_p=1, jpeg_p=1, low_contrast_p=1), pre, seed=0)
+    transform = TrainTransform(AugmentConfig(blur_p=1, noise_p=1, jpeg_p=1, low_contrast_p=1, paper_p=0.5), pre, seed=0)
     with Image.open(fixtures / "quadratic.png") as image:
         clean = eval_transform(pre)(image)
         for _ in range(10):
@@ -20,10 +22,20 @@ def test_augmented_inputs_stay_valid_model_inputs(fixtures):
     assert not np.array_equal(out, clean)
 
 
+def test_paper_adds_faint_lines_and_keeps_the_ink():
+    gray = np.full((80, 200), 255, np.uint8)
+    gray[30:50, 50:60] = 0
+    out = paper(gray, random.Random(0))
+    assert out[30:50, 50:60].max() == 0
+    background = np.delete(out, np.s_[30:50], axis=0)
+    assert (background < 230).all(axis=1).any()  # at least one ruled line across the page
+    assert background.min() > 100  # lines and shadows stay lighter than ink
+
+
 def test_dpi_rescaling_targets_the_configured_range(fixtures):
     pre = PreprocessConfig()
     aug = AugmentConfig(enabled=True, blur_p=0, noise_p=0, jpeg_p=0, binarize_p=0, invert_p=0, low_contrast_p=0,
-                        rotate_deg=0, shear_deg=0, dpi_range=(55.0, 55.0))
+                        paper_p=0, rotate_deg=0, shear_deg=0, dpi_range=(55.0, 55.0))
     with Image.open(fixtures / "quadratic.png") as image:  # rendered at 110 dpi
         half = TrainTransform(aug, pre, seed=1)(image, dpi=110)
         clean = eval_transform(pre)(image)

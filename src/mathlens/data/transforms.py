@@ -35,6 +35,21 @@ def build_pixel_augment(cfg: AugmentConfig) -> Any:
     ])
 
 
+def paper(gray: np.ndarray, rng: random.Random) -> np.ndarray:
+    """Ruled or squared paper under uneven light, as in a phone photo of handwritten notes."""
+    height, width = gray.shape
+    spacing, shade = rng.uniform(14, 36), rng.uniform(150, 225)
+    lines = np.full((height, width), 255, np.uint8)
+    lines[np.arange(rng.uniform(0, spacing), height, spacing).astype(int), :] = shade
+    if rng.random() < 0.5:
+        lines[:, np.arange(rng.uniform(0, spacing), width, spacing).astype(int)] = shade
+    angle = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    ramp = (np.cos(angle) * xs + np.sin(angle) * ys) / max(height, width)
+    light = 1.0 - rng.uniform(0.0, 0.25) * (ramp - ramp.min())
+    return (np.minimum(gray, lines) * light).astype(np.uint8)
+
+
 class TrainTransform:
     """Rendered PNG -> augmented model input (H, W) float32."""
 
@@ -61,6 +76,8 @@ class TrainTransform:
     def _augment(self, gray: np.ndarray, dpi: float | None) -> np.ndarray:
         rng = self.rng
         gray = np.pad(gray, rng.randint(2, 12), constant_values=255)
+        if rng.random() < self.aug.paper_p:
+            gray = paper(gray, rng)
         if rng.random() < self.aug.low_contrast_p:  # faint print, grey or coloured page
             lo, hi = rng.uniform(0, 120), rng.uniform(170, 255)
             gray = (lo + gray.astype(np.float32) * (hi - lo) / 255).astype(np.uint8)
