@@ -49,6 +49,17 @@ def test_backgrounds_and_polarity_give_the_same_ink(variant):
     assert np.abs(out - reference).mean() < 0.05
 
 
+@pytest.mark.parametrize("dark_mode", [False, True])
+def test_uneven_light_is_not_read_as_ink(dark_mode):
+    """A photo darkens towards one side: the crop must still find just the formula."""
+    page = np.full((200, 400), 255.0)
+    page[85:115, 140:260] = np.asarray(_formula_like())
+    shadow = np.linspace(1.0, 0.55, 400)[None, :]  # the lamp is on the left
+    photo = page * shadow if not dark_mode else 255 - (255 - page) * shadow
+    out = preprocess(Image.fromarray(photo.astype(np.uint8)), CFG)
+    assert out.shape == preprocess(_formula_like(), CFG).shape
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF"])
 def test_common_formats_decode(fmt, tmp_path):
     path = tmp_path / f"f.{fmt.lower()}"

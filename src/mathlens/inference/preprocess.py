@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from collections.abc import Callable
 from typing import Union
 
 import numpy as np
@@ -83,12 +84,30 @@ def to_ink(image: Image.Image) -> np.ndarray:
         gray = luma * alpha + (1.0 - alpha)  # mostly opaque: composite over white
     else:
         gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    background = float(np.median(gray))
-    ink = background - gray if background >= 0.5 else gray - background  # dark mode: light ink
+    if float(np.median(gray)) >= 0.5:  # dark ink on a light page, lit evenly or not
+        ink = 1.0 - gray / np.maximum(local_background(gray, np.max), 1e-3)
+    else:  # dark mode, or white ink on black as in the CROHME bitmaps
+        ink = gray - local_background(gray, np.min)
     peak = float(np.percentile(ink, 99.9))
     if peak <= 0.05:
         return np.zeros_like(gray)
     return np.clip(ink / peak, 0.0, 1.0)
+
+
+def local_background(gray: np.ndarray, pick: Callable[..., np.ndarray], cell: int = 8, reach: int = 3) -> np.ndarray:
+    """The page's brightness near each pixel, so a shadow or a lamp's fall-off is not read as ink.
+
+    `pick` is np.max for a light page (np.min for a dark one) over about 56 px: strokes are
+    thinner than that, so bare page lies within reach of every pixel. An evenly lit page gives
+    the page itself, so screenshots come out as before.
+    """
+    height, width = gray.shape
+    rows, cols = -(-height // cell), -(-width // cell)
+    padded = np.pad(gray, ((0, rows * cell - height), (0, cols * cell - width)), mode="edge")
+    cells = pick(padded.reshape(rows, cell, cols, cell), axis=(1, 3))
+    window = np.lib.stride_tricks.sliding_window_view(np.pad(cells, reach, mode="edge"), (2 * reach + 1,) * 2)
+    spread = pick(window, axis=(2, 3))
+    return np.repeat(np.repeat(spread, cell, axis=0), cell, axis=1)[:height, :width]
 
 
 def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:
