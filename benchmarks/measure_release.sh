@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
-# Every figure in BENCHMARKS.md for a trained checkpoint, in one run (about 40 min on 2 cores; run it on an
+# Every figure in BENCHMARKS.md for a trained checkpoint, in one run (about an hour on 2 cores; run it on an
 # otherwise idle machine, latency and throughput figures depend on it).
-#   bash benchmarks/measure_release.sh .cache/runs/small/checkpoints/best.ckpt
+#   bash benchmarks/measure_release.sh .cache/runs/finetune/checkpoints/last.ckpt
 # Writes .cache/bench/: exported models, *_results.json, *_pred.jsonl, bench.md, pix2tex*.json.
+# SKIP_FULL_VAL=1 leaves out the full 8,475-image split (the slowest part), SKIP_SERVING=1 the
+# batch and load tests (they measure the server more than the model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ckpt=${1:?checkpoint}
 out=.cache/bench
 val=../shared/datasets/im2latex100k/val
 mj=.cache/val/im2latex_mathjax300
+ship=${SHIP:-int8}  # the export that ships: int8 unless it loses accuracy or speed on this CPU
 mkdir -p "$out"
 
 mathlens export "$ckpt" "$out/fp32" --save-pt "$out/model.pt"
 mathlens export "$out/model.pt" "$out/int8" --int8
 [ -f "$mj/labels.tsv" ] || python3 benchmarks/make_mathjax_val.py --out "$mj"
 
-mathlens eval "$val" --model-dir "$out/fp32" --out "$out" --name im2latex_val_fp32
 for m in fp32 int8; do  # int8 against fp32 on the same 2000 images
   mathlens eval "$val" --model-dir "$out/$m" --out "$out" --name "im2latex_val2000_$m" --limit 2000
   mathlens eval "$mj" --model-dir "$out/$m" --out "$out" --name "mathjax300_$m"
 done
-mathlens eval "$val" --model-dir "$out/fp32" --out "$out" --name im2latex_val100_beam3 --limit 100 --beam 3
+mathlens eval "$val" --model-dir "$out/$ship" --out "$out" --name im2latex_val100_beam3 --limit 100 --beam 3
 
 python3 benchmarks/bench_inference.py --images "$val/images" --num 100 \
   --model-dir "$out/fp32" --model-dir "$out/int8" | tee "$out/bench.md"
@@ -36,20 +38,25 @@ if [ -x "$venv/bin/python" ]; then
   done
   python3 benchmarks/score_predictions.py "$out/pix2tex_im2latex100.jsonl" "$val" > "$out/pix2tex_im2latex100.json"
   python3 benchmarks/score_predictions.py "$out/pix2tex_mathjax100.jsonl" "$mj" > "$out/pix2tex_mathjax100.json"
-  mathlens eval "$val" --model-dir "$out/fp32" --out "$out" --name im2latex_val100_fp32 --limit 100
-  mathlens eval "$mj" --model-dir "$out/fp32" --out "$out" --name mathjax100_fp32 --limit 100
+  mathlens eval "$val" --model-dir "$out/$ship" --out "$out" --name "im2latex_val100_$ship" --limit 100
+  mathlens eval "$mj" --model-dir "$out/$ship" --out "$out" --name "mathjax100_$ship" --limit 100
 fi
 
 # Issue 4: batch throughput and load tests, with the model just exported as the shipped one.
-python3 benchmarks/bench_batch.py --images "$val/images" --num 1000 --model-dir "$out/fp32" | tee "$out/bench_batch.md"
+if [ -z "${SKIP_SERVING:-}" ]; then
+python3 benchmarks/bench_batch.py --images "$val/images" --num 1000 --model-dir "$out/$ship" | tee "$out/bench_batch.md"
 mkdir -p "$out/load_images" && cp "$val"/images/{100..149}.png "$out/load_images/"
-python3 benchmarks/load_test.py --spawn --serve-args "--model-dir $out/fp32" --images "$out/load_images" \
+python3 benchmarks/load_test.py --spawn --serve-args "--model-dir $out/$ship" --images "$out/load_images" \
   --requests 2000 --concurrency 16 | tee "$out/load_fastapi.txt"
-python3 benchmarks/load_test.py --spawn --serve-args "--model-dir $out/fp32 --ray --replicas 2 --threads 1 --cpus-per-replica 1" \
+python3 benchmarks/load_test.py --spawn --serve-args "--model-dir $out/$ship --ray --replicas 2 --threads 1 --cpus-per-replica 1" \
   --images "$out/load_images" --requests 2000 --concurrency 16 | tee "$out/load_ray.txt"
+fi
 
 # Issue 3: handwriting, in the CROHME paper convention (bitmaps and InkML 2014, InkML 2013).
 python3 benchmarks/make_crohme_sets.py
-mathlens eval ../shared/datasets/crohme/test2014 --model-dir "$out/fp32" --out "$out" --name crohme2014_bitmaps
-mathlens eval .cache/val/crohme2014_inkml --model-dir "$out/fp32" --out "$out" --name crohme2014_inkml
-mathlens eval .cache/val/crohme2013_inkml --model-dir "$out/fp32" --out "$out" --name crohme2013_inkml
+mathlens eval ../shared/datasets/crohme/test2014 --model-dir "$out/$ship" --out "$out" --name crohme2014_bitmaps
+mathlens eval .cache/val/crohme2014_inkml --model-dir "$out/$ship" --out "$out" --name crohme2014_inkml
+mathlens eval .cache/val/crohme2013_inkml --model-dir "$out/$ship" --out "$out" --name crohme2013_inkml
+
+# Last, the slowest: the whole printed validation split.
+[ -n "${SKIP_FULL_VAL:-}" ] || mathlens eval "$val" --model-dir "$out/$ship" --out "$out" --name "im2latex_val_$ship"
