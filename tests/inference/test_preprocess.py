@@ -60,6 +60,14 @@ def test_uneven_light_is_not_read_as_ink(dark_mode):
     assert out.shape == preprocess(_formula_like(), CFG).shape
 
 
+def test_a_white_margin_around_a_grey_box_is_not_ink():
+    page = np.full((120, 300), 255.0)
+    page[20:100, 30:270] = 170  # a grey box, as in a screenshot of a highlighted formula
+    page[45:75, 90:210] = np.asarray(_formula_like()) * (170 / 255)
+    out = preprocess(Image.fromarray(page.astype(np.uint8)), CFG)
+    assert out.shape == preprocess(_formula_like(), CFG).shape
+
+
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF"])
 def test_common_formats_decode(fmt, tmp_path):
     path = tmp_path / f"f.{fmt.lower()}"

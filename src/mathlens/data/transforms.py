@@ -21,18 +21,23 @@ from mathlens.errors import InvalidInputError
 from mathlens.inference.preprocess import crop_to_ink, fit, preprocess, resize, to_ink
 
 
-def build_pixel_augment(cfg: AugmentConfig) -> Any:
-    """albumentations pipeline (imported here: only training needs it)."""
+def build_pixel_augment(cfg: AugmentConfig) -> tuple[Any, Any]:
+    """albumentations pipelines (imported here: only training needs them): geometry, then degradation.
+
+    Geometry runs on the clean white render, so the corners it fills are page, not a white frame
+    around a grey or shaded page.
+    """
     import albumentations as A
     import cv2
 
-    return A.Compose([
-        A.Affine(rotate=(-cfg.rotate_deg, cfg.rotate_deg), shear=(-cfg.shear_deg, cfg.shear_deg), fit_output=True,
-                 border_mode=cv2.BORDER_CONSTANT, fill=255, p=0.3),
+    geometry = A.Affine(rotate=(-cfg.rotate_deg, cfg.rotate_deg), shear=(-cfg.shear_deg, cfg.shear_deg),
+                        fit_output=True, border_mode=cv2.BORDER_CONSTANT, fill=255, p=0.3)
+    degrade = A.Compose([
         A.GaussianBlur(blur_limit=(3, 3), sigma_limit=(0.3, 0.9), p=cfg.blur_p),
         A.GaussNoise(std_range=(0.02, 0.1), p=cfg.noise_p),
         A.ImageCompression(quality_range=(25, 90), p=cfg.jpeg_p),
     ])
+    return geometry, degrade
 
 
 def paper(gray: np.ndarray, rng: random.Random) -> np.ndarray:
@@ -75,13 +80,14 @@ class TrainTransform:
 
     def _augment(self, gray: np.ndarray, dpi: float | None) -> np.ndarray:
         rng = self.rng
-        gray = np.pad(gray, rng.randint(2, 12), constant_values=255)
+        geometry, degrade = self.pixel
+        gray = geometry(image=np.pad(gray, rng.randint(2, 12), constant_values=255))["image"]
         if rng.random() < self.aug.paper_p:
             gray = paper(gray, rng)
         if rng.random() < self.aug.low_contrast_p:  # faint print, grey or coloured page
             lo, hi = rng.uniform(0, 120), rng.uniform(170, 255)
             gray = (lo + gray.astype(np.float32) * (hi - lo) / 255).astype(np.uint8)
-        gray = self.pixel(image=gray)["image"]
+        gray = degrade(image=gray)["image"]
         if rng.random() < self.aug.binarize_p:
             gray = np.where(gray < rng.uniform(100, 200), 0, 255).astype(np.uint8)
         if rng.random() < self.aug.invert_p:  # dark-mode screenshot

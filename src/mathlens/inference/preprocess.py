@@ -84,10 +84,13 @@ def to_ink(image: Image.Image) -> np.ndarray:
         gray = luma * alpha + (1.0 - alpha)  # mostly opaque: composite over white
     else:
         gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    if float(np.median(gray)) >= 0.5:  # dark ink on a light page, lit evenly or not
-        ink = 1.0 - gray / np.maximum(local_background(gray, np.max), 1e-3)
+    # The page is the median brightness, or darker where a shadow falls (lighter never: a white
+    # margin around a grey box must not turn the box into ink).
+    page = float(np.median(gray))
+    if page >= 0.5:  # dark ink on a light page
+        ink = 1.0 - gray / np.maximum(np.minimum(local_background(gray, np.max), page), 1e-3)
     else:  # dark mode, or white ink on black as in the CROHME bitmaps
-        ink = gray - local_background(gray, np.min)
+        ink = gray - np.maximum(local_background(gray, np.min), page)
     peak = float(np.percentile(ink, 99.9))
     if peak <= 0.05:
         return np.zeros_like(gray)
