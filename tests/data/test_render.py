@@ -41,3 +41,16 @@ def test_corpus_render_resumes_without_redoing_chunks(tmp_path):
     (tmp_path / "out" / "chunk00001" / "manifest.jsonl").unlink()  # as if interrupted
     assert len(read_manifest(render_corpus(cfg))) == 12
     assert first_chunk.stat().st_mtime_ns == stamp
+
+
+def test_a_font_that_cannot_render_stops_the_corpus_run(tmp_path, monkeypatch):
+    from mathlens.data import render
+    from mathlens.errors import RenderError
+
+    monkeypatch.setitem(render.FONT_PREAMBLES, "missing", "\\usepackage{nosuchfontpackage}")
+    corpus = tmp_path / "corpus.tsv.gz"
+    corpus.write_bytes(gzip.compress(b"formula\tsource_repo\tsource_path\tkind\trender_env\tn_chars\tn_tokens\n"
+                                     b"x+y=z\trepo\tp\tdisplay\tdisplay\t1\t1"))
+    with pytest.raises(RenderError, match="'missing' does not render"):
+        render_corpus(CorpusRenderConfig(corpus, tmp_path / "out", fonts=("cm", "missing"), num_workers=1))
+    assert not (tmp_path / "out").exists()  # stopped before any chunk

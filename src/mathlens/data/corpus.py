@@ -11,6 +11,7 @@ import gzip
 import json
 import logging
 import random
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -91,8 +92,23 @@ def _render_chunk(args: tuple[int, list[CorpusEntry], CorpusRenderConfig]) -> in
     return len(records)
 
 
+def check_fonts(fonts: tuple[str, ...]) -> None:
+    """Render one formula per font first: a missing TeX package must stop the run, not cost a share of the data."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for font in fonts:
+            hint = f"font setup {font!r} does not render; is its TeX package installed (scripts/install-deps.sh)?"
+            try:
+                done = render_batch([RenderJob("probe", "x^{2}")], Path(tmp) / font, font=font, dpi=80)
+            except RenderError as err:
+                raise RenderError(hint, err.log_tail) from err
+            if "probe" not in done:
+                raise RenderError(hint)
+
+
 def render_corpus(cfg: CorpusRenderConfig) -> Path:
     """Render the corpus into cfg.out_dir and write the merged `manifest.jsonl`; returns its path."""
+    if cfg.renderer == "tex":
+        check_fonts(cfg.fonts)
     entries = list(read_corpus(cfg.corpus_path, cfg.min_tokens, cfg.max_tokens))
     random.Random(cfg.seed).shuffle(entries)
     if cfg.limit is not None:
