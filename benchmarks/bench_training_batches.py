@@ -1,0 +1,74 @@
+"""Where training time goes: padding in the batches, data loading, and the model's forward+backward.
+
+    python benchmarks/bench_training_batches.py --config configs/finetune_small.yaml
+
+Batches are bucketed by target length only, so one tall or wide image pads every other image in
+its batch; the pixel utilisation printed here is the share of encoder input that is real image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from mathlens.config import TrainConfig, from_dict
+from mathlens.registry import model_config
+from mathlens.models.im2latex import Im2Latex
+from mathlens.tokenizer.vocab import Vocab
+from mathlens.training.datamodule import FormulaDataModule
+
+
+def median_seconds(fn, repeats: int = 4) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", type=Path, default=Path("configs/finetune_small.yaml"))
+    parser.add_argument("--batches", type=int, default=25)
+    args = parser.parse_args()
+    cfg = from_dict(TrainConfig, yaml.safe_load(args.config.read_text()))
+    vocab = Vocab.load(cfg.vocab_path)
+    model = Im2Latex(model_config(cfg.variant, len(vocab))).train()
+    dm = FormulaDataModule(replace(cfg.data, num_workers=0), vocab, model.cfg.preprocess, seed=cfg.seed)
+    dm.setup()
+
+    utilisation, samples, batches = [], 0, []
+    start = time.perf_counter()
+    for batch in dm.train_dataloader():
+        mask = batch.pixel_mask.numpy()
+        utilisation.append(mask.sum() / mask.size)
+        samples += len(batch)
+        batches.append(batch)
+        if len(batches) == args.batches:
+            break
+    load_ms = (time.perf_counter() - start) / samples * 1000
+    print(f"{len(batches)} batches, {samples} samples, torch threads {torch.get_num_threads()}")
+    print(f"pixel utilisation: mean {np.mean(utilisation):.3f}, median {np.median(utilisation):.3f}")
+    print(f"data loading and augmentation, one process: {load_ms:.1f} ms/sample")
+
+    def step(batch) -> None:
+        model.zero_grad()
+        logits = model(batch.images, batch.pixel_mask, batch.tgt_in)
+        logits.float().logsumexp(-1).mean().backward()
+
+    for batch, useful in zip(batches[:3], utilisation):
+        seconds = median_seconds(lambda: step(batch))
+        print(f"batch {tuple(batch.images.shape)}: forward+backward {seconds:.2f} s, "
+              f"{len(batch) / seconds:.1f} samples/s, {useful:.0%} of its pixels are image")
+
+
+if __name__ == "__main__":
+    main()
