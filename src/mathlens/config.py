@@ -100,6 +100,8 @@ class DataConfig:
     max_tokens: int = 150
     max_tokens_per_batch: int = 2400  # sum over the batch of the longest target length
     max_batch_size: int = 48
+    # Batch by image size (height band, then width): by target length alone, 80% of encoder input was padding.
+    bucket_by_size: bool = True
     num_workers: int = 1
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

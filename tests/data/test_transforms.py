@@ -58,3 +58,15 @@ def test_bucket_sampler_respects_budget_and_covers_everything():
     for b in batches:
         assert len(b) <= 8 and (max(lengths[i] for i in b) + 2) * len(b) <= 300 or len(b) == 1
     assert list(sampler) != batches  # a new epoch reshuffles
+
+
+def test_bucket_sampler_groups_images_of_similar_size():
+    """Same target lengths, very different heights: batches must not mix tall and short images."""
+    lengths = [20] * 64
+    sizes = [(30.0, 200.0 + i) if i % 2 else (150.0, 200.0 + i) for i in range(64)]
+    sampler = LengthBucketSampler(lengths, max_batch_size=8, max_tokens_per_batch=10_000, seed=0, sizes=sizes)
+    batches = list(sampler)
+    assert sorted(i for b in batches for i in b) == list(range(64))
+    assert all(len({sizes[i][0] for i in b}) == 1 for b in batches)
+    unaware = list(LengthBucketSampler(lengths, max_batch_size=8, max_tokens_per_batch=10_000, seed=0))
+    assert any(len({sizes[i][0] for i in b}) == 2 for b in unaware)  # what the sizes prevent

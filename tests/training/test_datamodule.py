@@ -18,3 +18,13 @@ def test_weights_set_each_manifests_share(weight, expected):
     assert len(out) == expected
     assert set(map(id, out)) <= set(map(id, records))
     assert len(set(map(id, out))) == min(10, expected)  # whole repeats cover every record
+
+
+def test_expected_sizes_read_the_headers_and_apply_the_training_rescale(tmp_path):
+    from PIL import Image
+
+    from mathlens.training.datamodule import expected_sizes
+
+    Image.new("L", (300, 60), 255).save(tmp_path / "a.png")
+    records = [Record(tmp_path / "a.png", ("x",), dpi=180.0), Record(tmp_path / "a.png", ("x",))]
+    assert expected_sizes(records, (80.0, 100.0)) == [(30.0, 150.0), (60.0, 300.0)]

@@ -42,12 +42,18 @@ class LengthBucketSampler:
     """Batches of similar target length (and so image width) under a token budget.
 
     Samples are drawn from shuffled pools and sorted inside a pool, which keeps padding low
-    without making batches predictable. Short formulas are subsampled with `keep_prob`.
+    without making batches predictable. Short formulas are subsampled with `keep_prob`. Given
+    image `sizes` (height, width), a pool is grouped into height bands and sorted by width
+    inside a band: one tall or wide image would otherwise pad every other image in its batch.
     """
 
     def __init__(self, lengths: Sequence[int], max_batch_size: int, max_tokens_per_batch: int,
-                 keep_prob: Sequence[float] | None = None, pool_size: int = 4096, seed: int = 0) -> None:
+                 keep_prob: Sequence[float] | None = None, pool_size: int = 4096, seed: int = 0,
+                 sizes: Sequence[tuple[float, float]] | None = None, height_band: float = 24.0) -> None:
         self.lengths = list(lengths)
+        # Sort key inside a pool: (height band, width), or the target length when sizes are unknown.
+        self.keys = ([(int(h // height_band), w) for h, w in sizes] if sizes is not None
+                     else [(0, float(n)) for n in self.lengths])
         self.max_batch_size = max_batch_size
         self.max_tokens = max_tokens_per_batch
         self.keep_prob = keep_prob
@@ -66,11 +72,12 @@ class LengthBucketSampler:
         rng.shuffle(order)
         batches: list[list[int]] = []
         for start in range(0, len(order), self.pool_size):
-            pool = sorted(order[start: start + self.pool_size], key=lambda i: self.lengths[i])
+            pool = sorted(order[start: start + self.pool_size], key=lambda i: self.keys[i])
             batch: list[int] = []
             for i in pool:
                 longest = max(self.lengths[i], max((self.lengths[j] for j in batch), default=0)) + 2
-                if batch and (len(batch) >= self.max_batch_size or longest * (len(batch) + 1) > self.max_tokens):
+                new_band = bool(batch) and self.keys[i][0] != self.keys[batch[-1]][0]
+                if batch and (new_band or len(batch) >= self.max_batch_size or longest * (len(batch) + 1) > self.max_tokens):
                     batches.append(batch)
                     batch = []
                 batch.append(i)

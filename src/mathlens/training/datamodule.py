@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 
 import lightning as L
+from PIL import Image
 from torch.utils.data import DataLoader
 
 from mathlens.config import DataConfig, PreprocessConfig
@@ -36,6 +37,17 @@ def short_formula_keep_prob(num_tokens: int, full_at: int = 24, floor: float = 0
     return max(floor, min(1.0, num_tokens / full_at))
 
 
+def expected_sizes(records: list[Record], dpi_range: tuple[float, float]) -> list[tuple[float, float]]:
+    """Each image's (height, width) after the training rescale, on average; from the PNG headers only."""
+    target = sum(dpi_range) / 2
+    sizes = []
+    for record in records:
+        scale = target / record.dpi if record.dpi else 1.0
+        with Image.open(record.image_path) as image:
+            sizes.append((image.height * scale, image.width * scale))
+    return sizes
+
+
 def repeat_records(records: list[Record], weight: float, rng: random.Random) -> list[Record]:
     """Each record `weight` times on average: how a small set (handwriting) gets its share of an epoch."""
     whole, part = divmod(weight, 1.0)
@@ -63,8 +75,10 @@ class FormulaDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         lengths = [len(r.tokens) for r in self.train_records]
+        sizes = expected_sizes(self.train_records, self.cfg.augment.dpi_range) if self.cfg.bucket_by_size else None
         sampler = LengthBucketSampler(lengths, self.cfg.max_batch_size, self.cfg.max_tokens_per_batch,
-                                      keep_prob=[short_formula_keep_prob(n) for n in lengths], seed=self.seed)
+                                      keep_prob=[short_formula_keep_prob(n) for n in lengths], seed=self.seed,
+                                      sizes=sizes)
         rank = self.trainer.global_rank if self.trainer else 0
         world = self.trainer.world_size if self.trainer else 1
         dataset = FormulaDataset(self.train_records, self.vocab, TrainTransform(self.cfg.augment, self.preprocess))
