@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import lightning as L
 from PIL import Image
@@ -40,11 +41,15 @@ def short_formula_keep_prob(num_tokens: int, full_at: int = 24, floor: float = 0
 def expected_sizes(records: list[Record], dpi_range: tuple[float, float]) -> list[tuple[float, float]]:
     """Each image's (height, width) after the training rescale, on average; from the PNG headers only."""
     target = sum(dpi_range) / 2
+    pixels: dict[Path, tuple[int, int]] = {}  # repeated records (train_weights) are read once
     sizes = []
     for record in records:
+        if record.image_path not in pixels:
+            with Image.open(record.image_path) as image:
+                pixels[record.image_path] = (image.height, image.width)
+        height, width = pixels[record.image_path]
         scale = target / record.dpi if record.dpi else 1.0
-        with Image.open(record.image_path) as image:
-            sizes.append((image.height * scale, image.width * scale))
+        sizes.append((height * scale, width * scale))
     return sizes
 
 
