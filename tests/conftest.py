@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -69,6 +70,18 @@ def rendered_dir(tmp_path_factory) -> Path:
     records = [Record(done[j.key].resolve(), tuple(normalize(j.latex)), "test", 100.0) for j in jobs if j.key in done]
     write_manifest(out / "manifest.jsonl", records)
     return out
+
+
+@pytest.fixture
+def write_corpus(tmp_path):
+    """A tiny formulas.tsv.gz in the corpus layout: `write_corpus(["x+y", ...])` -> its path."""
+    def write(formulas: list[str]) -> Path:
+        rows = ["formula\tsource_repo\tsource_path\tkind\trender_env\tn_chars\tn_tokens"]
+        rows += [f"{f}\trepo\tp\tdisplay\tdisplay\t1\t1" for f in formulas]
+        path = tmp_path / "corpus.tsv.gz"
+        path.write_bytes(gzip.compress("\n".join(rows).encode()))
+        return path
+    return write
 
 
 @pytest.fixture(scope="session")

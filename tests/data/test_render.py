@@ -1,5 +1,3 @@
-import gzip
-
 import pytest
 from PIL import Image
 
@@ -27,11 +25,8 @@ def test_many_errors_do_not_lose_the_pages_after_them(tmp_path):
     assert "last" in render_batch(jobs, tmp_path, dpi=80)
 
 
-def test_corpus_render_resumes_without_redoing_chunks(tmp_path):
-    corpus = tmp_path / "corpus.tsv.gz"
-    rows = ["formula\tsource_repo\tsource_path\tkind\trender_env\tn_chars\tn_tokens"]
-    rows += [f"x_{{{i}}}+y^{{{i}}}=z\trepo\tp\tdisplay\tdisplay\t1\t1" for i in range(12)]
-    corpus.write_bytes(gzip.compress("\n".join(rows).encode()))
+def test_corpus_render_resumes_without_redoing_chunks(tmp_path, write_corpus):
+    corpus = write_corpus([f"x_{{{i}}}+y^{{{i}}}=z" for i in range(12)])
     cfg = CorpusRenderConfig(corpus, tmp_path / "out", chunk_size=5, num_workers=1)
     manifest = render_corpus(cfg)
     records = read_manifest(manifest)
@@ -43,14 +38,12 @@ def test_corpus_render_resumes_without_redoing_chunks(tmp_path):
     assert first_chunk.stat().st_mtime_ns == stamp
 
 
-def test_a_font_that_cannot_render_stops_the_corpus_run(tmp_path, monkeypatch):
+def test_a_font_that_cannot_render_stops_the_corpus_run(tmp_path, monkeypatch, write_corpus):
     from mathlens.data import render
     from mathlens.errors import RenderError
 
     monkeypatch.setitem(render.FONT_PREAMBLES, "missing", "\\usepackage{nosuchfontpackage}")
-    corpus = tmp_path / "corpus.tsv.gz"
-    corpus.write_bytes(gzip.compress(b"formula\tsource_repo\tsource_path\tkind\trender_env\tn_chars\tn_tokens\n"
-                                     b"x+y=z\trepo\tp\tdisplay\tdisplay\t1\t1"))
+    corpus = write_corpus(["x+y=z"])
     with pytest.raises(RenderError, match="'missing' does not render"):
         render_corpus(CorpusRenderConfig(corpus, tmp_path / "out", fonts=("cm", "missing"), num_workers=1))
     assert not (tmp_path / "out").exists()  # stopped before any chunk

@@ -87,17 +87,13 @@ def test_time_limit_stops_node(tmp_path):
         render_web_batch(JOBS * 20, tmp_path, timeout_s=0.05)
 
 
-def test_corpus_can_be_rendered_with_mathjax(tmp_path):
-    import gzip
+def test_corpus_can_be_rendered_with_mathjax(tmp_path, write_corpus):
     import json
 
     from mathlens.data.corpus import CorpusRenderConfig, render_corpus
     from mathlens.data.manifest import read_manifest
 
-    corpus = tmp_path / "corpus.tsv.gz"
-    rows = ["formula\tsource_repo\tsource_path\tkind\trender_env\tn_chars\tn_tokens"]
-    rows += [f"x_{{{i}}}+y^{{{i}}}=z\trepo\tp\tdisplay\tdisplay\t1\t1" for i in range(6)]
-    corpus.write_bytes(gzip.compress("\n".join(rows).encode()))
+    corpus = write_corpus([f"x_{{{i}}}+y^{{{i}}}=z" for i in range(6)])
     cfg = CorpusRenderConfig(corpus, tmp_path / "out", chunk_size=4, num_workers=1, renderer="mathjax")
     records = read_manifest(render_corpus(cfg))
     assert len(records) == 6 and all(r.image_path.exists() for r in records)

@@ -8,8 +8,8 @@ its ink, shrunk if it is a high-resolution picture, and padded.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Union
 
 import numpy as np
