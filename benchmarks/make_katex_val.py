@@ -11,16 +11,15 @@ the formulas of the MathJax set, which uses seed 0); those KaTeX cannot render a
 
 from __future__ import annotations
 
-import argparse
 import base64
 import io
-import random
 import re
-import shutil
 from pathlib import Path
 
 from PIL import Image, ImageOps
 from playwright.sync_api import Page, sync_playwright
+
+from rerender import parse_args, shuffled_formulas
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -67,17 +66,8 @@ def render(page: Page, tex: str, display: bool, font_px: int) -> Image.Image | N
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", type=Path, default=Path("../shared/datasets/im2latex100k/val"))
-    parser.add_argument("--num", type=int, default=300)
-    parser.add_argument("--out", type=Path, default=Path(".cache/val/im2latex_katex300"))
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    formulas = (args.split / "formulas.norm.txt").read_text(encoding="utf-8").split("\n")
-    indices = [int(line.split()[1]) for line in (args.split / "matching.txt").read_text().splitlines()]
-    random.Random(args.seed).shuffle(indices)
-    if args.out.exists():
-        shutil.rmtree(args.out)
+    args = parse_args(__doc__.split("\n")[0], ".cache/val/im2latex_katex300", seed=1)
+    indices, formulas = shuffled_formulas(args.split, args.seed)
     (args.out / "images").mkdir(parents=True)
     labels: list[str] = []
     skipped = 0

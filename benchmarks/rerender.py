@@ -1,0 +1,28 @@
+"""What the re-rendered validation sets share: their arguments and the im2latex-100k formulas in a fixed order."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+from pathlib import Path
+
+
+def parse_args(description: str, out: str, seed: int) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--split", type=Path, default=Path("../shared/datasets/im2latex100k/val"))
+    parser.add_argument("--num", type=int, default=300)
+    parser.add_argument("--out", type=Path, default=Path(out))
+    parser.add_argument("--seed", type=int, default=seed)
+    args = parser.parse_args()
+    if args.out.exists():  # a set is rebuilt whole, never mixed with an older one
+        shutil.rmtree(args.out)
+    return args
+
+
+def shuffled_formulas(split: Path, seed: int) -> tuple[list[int], list[str]]:
+    """Formula indices of the split's images in a seeded random order, and the normalized formulas."""
+    formulas = (split / "formulas.norm.txt").read_text(encoding="utf-8").split("\n")
+    indices = [int(line.split()[1]) for line in (split / "matching.txt").read_text().splitlines()]
+    random.Random(seed).shuffle(indices)
+    return indices, formulas
