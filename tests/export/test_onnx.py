@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -42,3 +44,17 @@ def test_fp16_checkpoint_roundtrip_and_bad_files(tiny_checkpoint, tmp_path):
         checkpoint.load(tmp_path / "corrupt.pt")
     with pytest.raises(checkpoint.CheckpointError):
         checkpoint.load(tmp_path / "missing.pt")
+
+
+def test_export_cli_sets_preprocessing_the_model_carries(tiny_checkpoint, tmp_path, capsys):
+    from mathlens.cli.main import main
+
+    assert main(["export", str(tiny_checkpoint), str(tmp_path / "out"), "--preprocess", "target_dpi=140",
+                 "--save-pt", str(tmp_path / "half.pt")]) == 0
+    meta = json.loads((tmp_path / "out" / "model.json").read_text())
+    assert meta["model_config"]["preprocess"]["target_dpi"] == 140
+    assert checkpoint.load(tmp_path / "half.pt").model_config.preprocess.target_dpi == 140
+    assert checkpoint.load(tiny_checkpoint).model_config.preprocess.target_dpi != 140  # the source is untouched
+
+    assert main(["export", str(tiny_checkpoint), str(tmp_path / "bad"), "--preprocess", "dpi=140"]) == 2
+    assert "no such field" in capsys.readouterr().err

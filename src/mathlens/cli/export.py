@@ -1,8 +1,10 @@
-"""`mathlens export CKPT OUT_DIR [--int8]`: ONNX graphs for torch-free inference."""
+"""`mathlens export CKPT OUT_DIR [--int8] [--preprocess key=value ...]`: ONNX graphs for torch-free inference."""
 
 from __future__ import annotations
 
 import argparse
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,26 @@ def add_parser(sub: Any) -> None:
     p.add_argument("out_dir", type=Path)
     p.add_argument("--int8", action="store_true", help="int8 weights for the matrix multiplies")
     p.add_argument("--save-pt", type=Path, default=None, help="also write the weights as a compact fp16 .pt")
+    p.add_argument("--preprocess", action="append", default=[], metavar="KEY=VALUE",
+                   help="change an inference preprocessing field the model carries (target_dpi=120)")
     p.set_defaults(run=run)
+
+
+def with_preprocess(ckpt: Any, overrides: list[str]) -> Any:
+    """The checkpoint with preprocessing fields replaced: they are calibrated after training, not learned."""
+    import yaml
+
+    from mathlens.config import PreprocessConfig, from_dict, to_dict
+    from mathlens.errors import ExportError
+
+    raw = to_dict(ckpt.model_config.preprocess)
+    for item in overrides:
+        key, _, value = item.partition("=")
+        if key not in raw:
+            raise ExportError(f"--preprocess {item!r}: no such field; choose from {sorted(raw)}")
+        raw[key] = yaml.safe_load(value)
+    ckpt.model_config = replace(ckpt.model_config, preprocess=from_dict(PreprocessConfig, raw))
+    return ckpt
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,9 +42,11 @@ def run(args: argparse.Namespace) -> int:
     from mathlens.export.onnx import export
 
     source = args.checkpoint
-    if args.save_pt is not None:
-        checkpoint.save(checkpoint.load(source), args.save_pt, half=True)
-        source = args.save_pt
-    result = export(source, args.out_dir, quantize=args.int8)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.save_pt is not None or args.preprocess:
+            source = args.save_pt or Path(tmp) / "model.pt"
+            ckpt = with_preprocess(checkpoint.load(args.checkpoint), args.preprocess)
+            checkpoint.save(ckpt, source, half=args.save_pt is not None)
+        result = export(source, args.out_dir, quantize=args.int8)
     print(f"{result.out_dir} (max |log-prob diff| vs torch {result.max_abs_diff:.2e})")
     return 0
