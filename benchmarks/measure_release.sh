@@ -63,5 +63,9 @@ mathlens eval ../shared/datasets/crohme/test2014 --model-dir "$out/$ship" --out 
 mathlens eval .cache/val/crohme2014_inkml --model-dir "$out/$ship" --out "$out" --name crohme2014_inkml
 mathlens eval .cache/val/crohme2013_inkml --model-dir "$out/$ship" --out "$out" --name crohme2013_inkml
 
+# High-resolution inputs are shrunk to the model's target_dpi: printed 3x screenshots check it for print.
+[ -f .cache/val/im2latex_up3/labels.tsv ] || python3 benchmarks/make_upscaled_val.py --out .cache/val/im2latex_up3
+mathlens eval .cache/val/im2latex_up3 --model-dir "$out/$ship" --out "$out" --name "im2latex_up3_$ship"
+
 # Last, the slowest: the whole printed validation split.
 [ -n "${SKIP_FULL_VAL:-}" ] || mathlens eval "$val" --model-dir "$out/$ship" --out "$out" --name "im2latex_val_$ship"

@@ -1,0 +1,42 @@
+"""High-resolution printed inputs: the first im2latex-100k val images upscaled, as a retina screenshot is.
+
+    python benchmarks/make_upscaled_val.py --num 200 --factor 3 --out .cache/val/im2latex_up3
+    mathlens eval .cache/val/im2latex_up3
+
+The preprocessing shrinks such pictures back (PreprocessConfig.target_dpi); this set checks that
+the resolution it shrinks to suits printed formulas, while CROHME's bitmaps check handwriting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from PIL import Image
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", type=Path, default=Path("../shared/datasets/im2latex100k/val"))
+    parser.add_argument("--num", type=int, default=200)
+    parser.add_argument("--factor", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path(".cache/val/im2latex_up3"))
+    args = parser.parse_args()
+    formulas = (args.split / "formulas.norm.txt").read_text(encoding="utf-8").split("\n")
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    (args.out / "images").mkdir(parents=True)
+    labels = []
+    for line in (args.split / "matching.txt").read_text(encoding="utf-8").splitlines()[: args.num]:
+        name, index = line.split()
+        with Image.open(args.split / "images" / name) as image:
+            size = (image.width * args.factor, image.height * args.factor)
+            image.resize(size, Image.Resampling.LANCZOS).save(args.out / "images" / name)
+        labels.append(f"images/{name}\t{formulas[int(index)]}")
+    (args.out / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    print(f"{args.out}: {len(labels)} images, {args.factor}x")
+
+
+if __name__ == "__main__":
+    main()
