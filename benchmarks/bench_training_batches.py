@@ -2,8 +2,9 @@
 
     python benchmarks/bench_training_batches.py --config configs/finetune_small.yaml
 
-Batches are bucketed by target length only, so one tall or wide image pads every other image in
-its batch; the pixel utilisation printed here is the share of encoder input that is real image.
+The pixel utilisation printed here is the share of encoder input that is real image: with
+batches bucketed by target length alone (`--set data.bucket_by_size=false`) one tall or wide
+image pads every other image in its batch.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 
-from mathlens.config import TrainConfig, from_dict
+from mathlens.cli.train import load_config
 from mathlens.registry import model_config
 from mathlens.models.im2latex import Im2Latex
 from mathlens.tokenizer.vocab import Vocab
@@ -38,8 +38,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", type=Path, default=Path("configs/finetune_small.yaml"))
     parser.add_argument("--batches", type=int, default=25)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="as in mathlens train")
     args = parser.parse_args()
-    cfg = from_dict(TrainConfig, yaml.safe_load(args.config.read_text()))
+    cfg = load_config(args.config, args.set)
     vocab = Vocab.load(cfg.vocab_path)
     model = Im2Latex(model_config(cfg.variant, len(vocab))).train()
     dm = FormulaDataModule(replace(cfg.data, num_workers=0), vocab, model.cfg.preprocess, seed=cfg.seed)
