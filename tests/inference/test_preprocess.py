@@ -112,7 +112,8 @@ def test_high_resolution_renders_are_brought_to_the_training_scale(tmp_path):
     from mathlens.data.render import RenderJob, render_batch
 
     job = [RenderJob("q", r"x=\frac{-b\pm\sqrt{b^{2}-4ac}}{2a}")]
-    base = preprocess(render_batch(job, tmp_path / "90", dpi=90)["q"], CFG)
+    target = round(CFG.target_dpi)  # where high-resolution pictures are shrunk to
+    base = preprocess(render_batch(job, tmp_path / str(target), dpi=target)["q"], CFG)
     for dpi in (200, 300):
         big = preprocess(render_batch(job, tmp_path / str(dpi), dpi=dpi)["q"], CFG)
         assert abs(big.shape[1] - base.shape[1]) / base.shape[1] < 0.3, dpi
