@@ -9,23 +9,14 @@ the resolution it shrinks to suits printed formulas, while CROHME's bitmaps chec
 
 from __future__ import annotations
 
-import argparse
-import shutil
-from pathlib import Path
-
 from PIL import Image
+from rerender import parse_args
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", type=Path, default=Path("../shared/datasets/im2latex100k/val"))
-    parser.add_argument("--num", type=int, default=200)
-    parser.add_argument("--factor", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path(".cache/val/im2latex_up3"))
-    args = parser.parse_args()
+    args = parse_args(__doc__.split("\n")[0], ".cache/val/im2latex_up3", seed=0, num=200,
+                      extra=lambda parser: parser.add_argument("--factor", type=int, default=3))
     formulas = (args.split / "formulas.norm.txt").read_text(encoding="utf-8").split("\n")
-    if args.out.exists():
-        shutil.rmtree(args.out)
     (args.out / "images").mkdir(parents=True)
     labels = []
     for line in (args.split / "matching.txt").read_text(encoding="utf-8").splitlines()[: args.num]:

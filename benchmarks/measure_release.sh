@@ -62,6 +62,8 @@ mathlens eval ../shared/datasets/crohme/test2014 --model-dir "$out/$ship" --out 
 mathlens eval ../shared/datasets/crohme/test2014 --model-dir "$out/$ship" --out "$out" --name crohme2014_bitmaps_beam3 --beam 3
 mathlens eval .cache/val/crohme2014_inkml --model-dir "$out/$ship" --out "$out" --name crohme2014_inkml
 mathlens eval .cache/val/crohme2013_inkml --model-dir "$out/$ship" --out "$out" --name crohme2013_inkml
+[ -f .cache/val/crohme2014_photo/caption.txt ] || python3 benchmarks/make_crohme_photo_set.py  # simulated phone photos
+mathlens eval .cache/val/crohme2014_photo --model-dir "$out/$ship" --out "$out" --name crohme2014_photo
 
 # High-resolution inputs are shrunk to the model's target_dpi: printed 3x screenshots check it for print.
 [ -f .cache/val/im2latex_up3/labels.tsv ] || python3 benchmarks/make_upscaled_val.py --out .cache/val/im2latex_up3

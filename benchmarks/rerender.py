@@ -1,19 +1,24 @@
-"""What the re-rendered validation sets share: their arguments and the im2latex-100k formulas in a fixed order."""
+"""What the derived validation sets share: their arguments and the im2latex-100k formulas in a fixed order."""
 
 from __future__ import annotations
 
 import argparse
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 
-def parse_args(description: str, out: str, seed: int) -> argparse.Namespace:
+def parse_args(description: str, out: str, seed: int, num: int = 300,
+               extra: Callable[[argparse.ArgumentParser], object] | None = None) -> argparse.Namespace:
+    """The shared arguments (plus what `extra` adds); the output folder is emptied first."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--split", type=Path, default=Path("../shared/datasets/im2latex100k/val"))
-    parser.add_argument("--num", type=int, default=300)
+    parser.add_argument("--num", type=int, default=num)
     parser.add_argument("--out", type=Path, default=Path(out))
     parser.add_argument("--seed", type=int, default=seed)
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args()
     if args.out.exists():  # a set is rebuilt whole, never mixed with an older one
         shutil.rmtree(args.out)

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import random
-
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from mathlens.config import AugmentConfig, PreprocessConfig
 from PIL import Image
 
+from mathlens.config import AugmentConfig, PreprocessConfig
 from mathlens.errors import InvalidInputError
 from mathlens.inference.preprocess import crop_to_ink, fit, preprocess, resize, to_ink
 
