@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from mathlens.data.inkml import ink_scale, parse_inkml, render_strokes
+from mathlens.metrics.evaluate import load_samples
 
 INKS = ((20, 40, 140), (25, 25, 30), (40, 40, 90), (10, 60, 120))  # blue, black, navy, ballpoint
 
@@ -86,7 +87,8 @@ def photograph(ink_path: Path, rng: random.Random) -> Image.Image:
     page *= lighting(height, width, rng)
     photo = tilt(Image.fromarray(np.clip(page, 0, 255).astype(np.uint8)), rng)
     photo = photo.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.2)))
-    noisy = np.asarray(photo, np.float32) + np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(2, 7), (photo.height, photo.width, 3))
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(2, 7), (photo.height, photo.width, 3))
+    noisy = np.asarray(photo, np.float32) + noise
     return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
 
 
@@ -101,12 +103,10 @@ def main() -> None:
     (args.out / "img").mkdir(parents=True)
     rng = random.Random(args.seed)
     captions = []
-    for line in (args.ink / "caption.txt").read_text(encoding="utf-8").splitlines():
-        name, _, tokens = line.partition("\t")
-        stem = Path(name).name  # names as in the bitmaps' caption.txt: no folder, no extension
-        ink = args.ink / name if (args.ink / name).exists() else args.ink / f"{name}.inkml"
-        photograph(ink, rng).save(args.out / "img" / f"{stem}.jpg", quality=rng.randint(60, 90))
-        captions.append(f"{stem}\t{tokens}\n")
+    for sample in load_samples(args.ink):  # names as in the bitmaps' caption.txt: no folder, no extension
+        stem = sample.image_path.stem
+        photograph(sample.image_path, rng).save(args.out / "img" / f"{stem}.jpg", quality=rng.randint(60, 90))
+        captions.append(f"{stem}\t{sample.reference}\n")
     (args.out / "caption.txt").write_text("".join(captions), encoding="utf-8")
     print(f"{args.out}: {len(captions)} photos")
 
