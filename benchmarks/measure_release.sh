@@ -68,6 +68,10 @@ mathlens eval .cache/val/crohme2014_photo --model-dir "$out/$ship" --out "$out" 
 # High-resolution inputs are shrunk to the model's target_dpi: printed 3x screenshots check it for print.
 [ -f .cache/val/im2latex_up3/labels.tsv ] || python3 benchmarks/make_upscaled_val.py --out .cache/val/im2latex_up3
 mathlens eval .cache/val/im2latex_up3 --model-dir "$out/$ship" --out "$out" --name "im2latex_up3_$ship"
+# A TeX font training had not seen until session 5 (Linux Libertine via xelatex).
+lb=.cache/val/im2latex_libertine300
+[ -f "$lb/labels.tsv" ] || python3 benchmarks/make_libertine_val.py --out "$lb"
+mathlens eval "$lb" --model-dir "$out/$ship" --out "$out" --name "libertine300_$ship"
 
 # Last, the slowest: the whole printed validation split.
 [ -n "${SKIP_FULL_VAL:-}" ] || mathlens eval "$val" --model-dir "$out/$ship" --out "$out" --name "im2latex_val_$ship"

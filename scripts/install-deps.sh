@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
-apt_packages=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-latex-extra lmodern dvipng)
+apt_packages=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-latex-extra lmodern dvipng
+              texlive-xetex fonts-linuxlibertine poppler-utils)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

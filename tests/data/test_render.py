@@ -3,7 +3,7 @@ from PIL import Image
 
 from mathlens.data.corpus import CorpusRenderConfig, render_corpus
 from mathlens.data.manifest import read_manifest
-from mathlens.data.render import FONT_PREAMBLES, RenderJob, render_batch
+from mathlens.data.render import FONTS, RenderJob, render_batch
 
 pytestmark = pytest.mark.texlive
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.texlive
 def test_every_font_renders_and_bad_formulas_are_left_out(tmp_path):
     jobs = [RenderJob("good", r"\frac{a}{b}"), RenderJob("bad", r"x^{2} \nosuchcommand"),
             RenderJob("multi", r"a&=b\\c&=d", "multiline", "align"), RenderJob("inline", r"x_i", "inline")]
-    for font in FONT_PREAMBLES:
+    for font in FONTS:
         done = render_batch(jobs, tmp_path / font, font=font, dpi=100)
         assert sorted(done) == ["good", "inline", "multi"], font
         with Image.open(done["multi"]) as image:
@@ -42,7 +42,7 @@ def test_a_font_that_cannot_render_stops_the_corpus_run(tmp_path, monkeypatch, w
     from mathlens.data import render
     from mathlens.errors import RenderError
 
-    monkeypatch.setitem(render.FONT_PREAMBLES, "missing", "\\usepackage{nosuchfontpackage}")
+    monkeypatch.setitem(render.FONTS, "missing", render.FontSetup("\\usepackage{nosuchfontpackage}"))
     corpus = write_corpus(["x+y=z"])
     with pytest.raises(RenderError, match="'missing' does not render"):
         render_corpus(CorpusRenderConfig(corpus, tmp_path / "out", fonts=("cm", "missing"), num_workers=1))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from mathlens.data.render import FONT_PREAMBLES, RenderJob, render_batch
+from mathlens.data.render import FONTS, RenderJob, render_batch
 from mathlens.data.render_web import DEFAULT_SCALE, render_web_batch
 from mathlens.errors import LatexSyntaxError, RenderError
 from mathlens.tokenizer.normalize import normalize
@@ -34,7 +34,7 @@ class CorpusRenderConfig:
     min_tokens: int = 3
     chunk_size: int = 500
     dpi_range: tuple[int, int] = (75, 135)
-    fonts: tuple[str, ...] = tuple(FONT_PREAMBLES)
+    fonts: tuple[str, ...] = tuple(FONTS)
     num_workers: int = 2
     limit: int | None = None
     seed: int = 0

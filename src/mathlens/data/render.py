@@ -1,8 +1,10 @@
-"""Render many formulas with real TeX Live: one `latex` and one `dvipng` call per chunk.
+"""Render many formulas with real TeX Live: one TeX run and one rasterizer call per chunk.
 
 Each formula is one page of a `preview` document, so a chunk of hundreds of formulas costs two
 process starts; pages map back to formulas by order. A formula whose page TeX reports as broken
-is left out rather than saved with a wrong picture.
+is left out rather than saved with a wrong picture. Type 1 font setups go `latex` -> `dvipng`;
+OpenType ones (Linux Libertine, which Debian ships only as system fonts) go `xelatex` ->
+`pdftoppm`.
 """
 
 from __future__ import annotations
@@ -21,16 +23,35 @@ logger = logging.getLogger(__name__)
 
 Kind = Literal["inline", "display", "multiline"]
 
-# Font setups available from Debian's texlive-fonts-recommended / -latex-extra.
-FONT_PREAMBLES: dict[str, str] = {
-    "cm": "",
-    "lmodern": "\\usepackage{lmodern}",
-    "times": "\\usepackage{mathptmx}",
-    "txfonts": "\\usepackage{txfonts}",
-    "palatino": "\\usepackage{mathpazo}",
-    "pxfonts": "\\usepackage{pxfonts}",
-    "euler": "\\usepackage{euler}",
-    "sans": "\\usepackage{helvet}\\usepackage[helvet]{sfmath}\\renewcommand{\\familydefault}{\\sfdefault}",
+Engine = Literal["latex", "xelatex"]
+
+
+@dataclass(frozen=True)
+class FontSetup:
+    preamble: str
+    engine: Engine = "latex"
+
+
+def _libertine(family: str) -> FontSetup:
+    """Libertine letters and digits in math (mathastext), symbols and Greek from Computer Modern."""
+    return FontSetup(f"\\usepackage{{fontspec}}\\setmainfont{{{family}}}\\usepackage[italic]{{mathastext}}",
+                     "xelatex")
+
+
+# Font setups from Debian's texlive-fonts-recommended / -latex-extra, texlive-xetex and
+# fonts-linuxlibertine (scripts/install-deps.sh installs them all).
+FONTS: dict[str, FontSetup] = {
+    "cm": FontSetup(""),
+    "lmodern": FontSetup("\\usepackage{lmodern}"),
+    "times": FontSetup("\\usepackage{mathptmx}"),
+    "txfonts": FontSetup("\\usepackage{txfonts}"),
+    "palatino": FontSetup("\\usepackage{mathpazo}"),
+    "pxfonts": FontSetup("\\usepackage{pxfonts}"),
+    "euler": FontSetup("\\usepackage{euler}"),
+    "sans": FontSetup("\\usepackage{helvet}\\usepackage[helvet]{sfmath}"
+                      "\\renewcommand{\\familydefault}{\\sfdefault}"),
+    "libertine": _libertine("Linux Libertine O"),
+    "biolinum": _libertine("Linux Biolinum O"),
 }
 PREAMBLE = (
     "\\documentclass[12pt]{{article}}\n\\usepackage{{amsmath,amssymb,amsfonts,mathrsfs,bm}}\n"
@@ -77,8 +98,8 @@ def render_batch(
 
     TeX gives up after 100 errors, so pages after that point are rendered again in a new pass.
     """
-    if font not in FONT_PREAMBLES:
-        raise ValueError(f"unknown font {font!r}; choose from {sorted(FONT_PREAMBLES)}")
+    if font not in FONTS:
+        raise ValueError(f"unknown font {font!r}; choose from {sorted(FONTS)}")
     out_dir.mkdir(parents=True, exist_ok=True)
     done: dict[str, Path] = {}
     while jobs:
@@ -93,30 +114,29 @@ def render_batch(
 def _render_pass(
     jobs: list[RenderJob], out_dir: Path, font: str, dpi: int, timeout_s: float
 ) -> tuple[dict[str, Path], int]:
-    """One latex + dvipng run; returns the good pages and how many pages TeX got through."""
+    """One TeX run and one rasterizer run; returns the good pages and how many pages TeX got through."""
+    setup = FONTS[font]
     with tempfile.TemporaryDirectory(prefix="mathlens-render-") as tmp:
         tmp_dir = Path(tmp)
         pages = [f"\\begin{{preview}}{math_body(j)}\\end{{preview}}\n\\message{{[MLPAGE]}}\n"
                  for j in jobs]
-        tex = PREAMBLE.format(fonts=FONT_PREAMBLES[font]) + "".join(pages) + "\\end{document}\n"
+        tex = PREAMBLE.format(fonts=setup.preamble) + "".join(pages) + "\\end{document}\n"
         (tmp_dir / "f.tex").write_text(tex, encoding="utf-8")
         proc = subprocess.run(
-            ["latex", "-interaction=nonstopmode", "-no-shell-escape", "-halt-on-error=false", "f.tex"],
+            [setup.engine, "-interaction=nonstopmode", "-no-shell-escape", "-halt-on-error=false", "f.tex"],
             cwd=tmp_dir, capture_output=True, timeout=timeout_s, text=True, errors="replace",
         )
         log = (tmp_dir / "f.log").read_text(errors="replace") if (tmp_dir / "f.log").exists() else ""
-        if not (tmp_dir / "f.dvi").exists():
-            raise RenderError("latex produced no DVI", (log or proc.stdout)[-2000:])
+        output = tmp_dir / ("f.dvi" if setup.engine == "latex" else "f.pdf")
+        if not output.exists():
+            raise RenderError(f"{setup.engine} produced no {output.suffix[1:].upper()}",
+                              (log or proc.stdout)[-2000:])
         broken, seen = _broken_pages(log, len(jobs))
-        subprocess.run(
-            ["dvipng", "-q", "-D", str(dpi), "-T", "tight", "-bg", "White", "-z", "3",
-             "--gamma", "1.5", "-o", str(tmp_dir / "p%d.png"), "f.dvi"],
-            cwd=tmp_dir, capture_output=True, timeout=timeout_s, check=False,
-        )
+        pngs = _rasterize(output, dpi, timeout_s)
         done: dict[str, Path] = {}
         for page, job in enumerate(jobs, start=1):
-            src = tmp_dir / f"p{page}.png"
-            if page > seen or page - 1 in broken or not src.exists():
+            src = pngs.get(page)
+            if page > seen or page - 1 in broken or src is None:
                 continue
             dst = out_dir / f"{job.key}.png"
             src.replace(dst)
@@ -124,6 +144,18 @@ def _render_pass(
     logger.debug("pass: %d of %d pages seen, %d rendered (%s, %d dpi)", seen, len(jobs), len(done),
                  font, dpi)
     return done, seen
+
+
+def _rasterize(output: Path, dpi: int, timeout_s: float) -> dict[int, Path]:
+    """Page number -> PNG (black on white) for a DVI (dvipng) or a PDF (pdftoppm)."""
+    folder = output.parent
+    if output.suffix == ".dvi":
+        command = ["dvipng", "-q", "-D", str(dpi), "-T", "tight", "-bg", "White", "-z", "3",
+                   "--gamma", "1.5", "-o", str(folder / "p-%d.png"), output.name]
+    else:  # the preview package already crops each page to its formula
+        command = ["pdftoppm", "-r", str(dpi), "-gray", "-png", output.name, str(folder / "p")]
+    subprocess.run(command, cwd=folder, capture_output=True, timeout=timeout_s, check=False)
+    return {int(png.stem.split("-")[-1]): png for png in folder.glob("p-*.png")}
 
 
 def _broken_pages(log: str, num_pages: int) -> tuple[set[int], int]:
