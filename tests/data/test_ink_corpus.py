@@ -5,7 +5,7 @@ import tarfile
 import numpy as np
 from PIL import Image
 
-from mathlens.data.ink_corpus import InkRenderConfig, render_ink_corpus
+from mathlens.data.ink_corpus import InkRenderConfig, render_ink_corpus, with_crohme_limits
 
 
 def _tar_of(files: dict[str, bytes], path):
@@ -34,3 +34,13 @@ def test_ink_is_rendered_in_variants_with_normalized_labels(fixtures, tmp_path):
     stamp = (tmp_path / "out" / "shard0000" / "manifest.jsonl").stat().st_mtime_ns
     render_ink_corpus(cfg)  # resumes: nothing redone
     assert (tmp_path / "out" / "shard0000" / "manifest.jsonl").stat().st_mtime_ns == stamp
+
+
+def test_bounded_big_operators_get_limits_as_in_the_crohme_test_captions():
+    assert with_crohme_limits("\\sum _ { i = 1 } ^ { n } x _ { i }".split()) == \
+        "\\sum \\limits _ { i = 1 } ^ { n } x _ { i }".split()
+    assert with_crohme_limits("\\lim _ { x } f".split()) == "\\lim \\limits _ { x } f".split()
+    already = "\\int \\limits _ { a } ^ { b } f d x".split()
+    assert with_crohme_limits(already) == already
+    unbounded = "\\int f d x + \\sum x".split()
+    assert with_crohme_limits(unbounded) == unbounded
