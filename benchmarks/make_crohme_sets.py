@@ -5,7 +5,8 @@
     mathlens eval ../shared/datasets/crohme/test2014  # the offline bitmaps (img/ + caption.txt)
 
 2014 uses the tokenized captions of the bitmaps (the paper convention); 2013 has only raw truth
-(`$...$`), which the normalizer tokenizes the same way.
+(`$...$`), which the normalizer tokenizes the same way, with `\\limits` on bounded \\sum, \\lim
+and \\int as the 2014 captions (and CoMER's 2013 ones) write them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from __future__ import annotations
 import argparse
 import tarfile
 from pathlib import Path
+
+from mathlens.data.ink_corpus import with_crohme_limits
+from mathlens.errors import LatexSyntaxError
+from mathlens.tokenizer.normalize import normalize
 
 CROHME = Path("../shared/datasets/crohme")
 
@@ -23,6 +28,15 @@ def extract(archive: Path, out_dir: Path) -> None:
         for member in tar:
             if member.isfile() and member.name.endswith(".inkml"):
                 (out_dir / Path(member.name).name).write_bytes(tar.extractfile(member).read())  # type: ignore[union-attr]
+
+
+def paper_caption(raw_truth: str) -> str:
+    """Raw `$...$` truth as a token sequence in the 2014 captions' convention (raw if it does not parse)."""
+    latex = raw_truth.strip().strip("$").strip()
+    try:
+        return " ".join(with_crohme_limits(normalize(latex)))
+    except LatexSyntaxError:
+        return latex
 
 
 def main() -> None:
@@ -38,7 +52,7 @@ def main() -> None:
     extract(args.crohme / "test2013" / "inkml.tar.gz", d2013 / "ink")
     raw = (args.crohme / "test2013" / "truth_raw.tsv").read_text(encoding="utf-8").splitlines()
     rows = (line.split("\t", 1) for line in raw if "\t" in line)
-    (d2013 / "caption.txt").write_text("".join(f"ink/{name}\t{truth.strip().strip('$').strip()}\n" for name, truth in rows))
+    (d2013 / "caption.txt").write_text("".join(f"ink/{name}\t{paper_caption(truth)}\n" for name, truth in rows))
     for d in (d2014, d2013):
         print(d, len(list((d / "ink").glob("*.inkml"))), "files")
 
