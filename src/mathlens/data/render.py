@@ -28,6 +28,8 @@ Engine = Literal["latex", "xelatex"]
 
 @dataclass(frozen=True)
 class FontSetup:
+    """Preamble lines for one font family, and the TeX engine that can load them."""
+
     preamble: str
     engine: Engine = "latex"
 
