@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 from playwright.sync_api import Page, sync_playwright
 
-from rerender import parse_args, shuffled_formulas
+from rerender import parse_args, shuffled_formulas, write_labels
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -86,7 +86,7 @@ def main() -> None:
             image.save(args.out / "images" / f"{i}.png")
             labels.append(f"images/{i}.png\t{formulas[i]}")
         browser.close()
-    (args.out / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    write_labels(args.out, labels)
     print(f"{args.out}: {len(labels)} images ({skipped} skipped: KaTeX cannot render them)")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rerender import parse_args, shuffled_formulas
+from rerender import parse_args, shuffled_formulas, write_labels
 
 from mathlens.data.render import RenderJob, render_batch
 
@@ -29,7 +29,7 @@ def main() -> None:
         jobs = [RenderJob(str(i), formulas[i]) for i in candidates[group:: len(SETUPS)]]
         done.update(render_batch(jobs, args.out / "images", font=font, dpi=dpi))
     labels = [f"images/{i}.png\t{formulas[i]}" for i in candidates if str(i) in done][: args.num]
-    (args.out / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    write_labels(args.out, labels)
     print(f"{args.out}: {len(labels)} images")
 
 

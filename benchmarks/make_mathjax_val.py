@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rerender import parse_args, shuffled_formulas
+from rerender import parse_args, shuffled_formulas, write_labels
 
 from mathlens.data.render import RenderJob
 from mathlens.data.render_web import render_web_batch
@@ -30,7 +30,7 @@ def main() -> None:
         jobs = [RenderJob(str(i), formulas[i]) for i in candidates[group:: len(SCALES)]]
         done.update(render_web_batch(jobs, args.out / "images", scale=scale))
     labels = [f"images/{i}.png\t{formulas[i]}" for i in candidates if str(i) in done][: args.num]
-    (args.out / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    write_labels(args.out, labels)
     print(f"{args.out}: {len(labels)} images")
 
 

@@ -10,7 +10,7 @@ the resolution it shrinks to suits printed formulas, while CROHME's bitmaps chec
 from __future__ import annotations
 
 from PIL import Image
-from rerender import parse_args
+from rerender import parse_args, write_labels
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
             size = (image.width * args.factor, image.height * args.factor)
             image.resize(size, Image.Resampling.LANCZOS).save(args.out / "images" / name)
         labels.append(f"images/{name}\t{formulas[int(index)]}")
-    (args.out / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    write_labels(args.out, labels)
     print(f"{args.out}: {len(labels)} images, {args.factor}x")
 
 

@@ -31,3 +31,8 @@ def shuffled_formulas(split: Path, seed: int) -> tuple[list[int], list[str]]:
     indices = [int(line.split()[1]) for line in (split / "matching.txt").read_text().splitlines()]
     random.Random(seed).shuffle(indices)
     return indices, formulas
+
+
+def write_labels(out: Path, labels: list[str]) -> None:
+    """`labels.tsv` in the layout `mathlens eval` reads: `images/NAME.png<TAB>formula` per line."""
+    (out / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")

@@ -22,7 +22,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--renderer", choices=("tex", "mathjax"), default="tex",
                    help="mathjax: web-page style (needs scripts/install-web-renderer.sh)")
     p.add_argument("--seed", type=int, default=0, help="formula order (and so which formulas --limit takes)")
-    p.add_argument("--fonts", nargs="+", default=None, choices=sorted(FONTS), metavar="FONT",
+    p.add_argument("--fonts", nargs="+", default=list(FONTS), choices=sorted(FONTS), metavar="FONT",
                    help=f"TeX font setups to draw chunks from (default: all): {', '.join(FONTS)}")
     p.add_argument("--val", type=Path, default=DEFAULT_IM2LATEX_VAL,
                    help="im2latex split to write as validation manifest (.cache/val/im2latex_val.jsonl)")
@@ -48,9 +48,8 @@ def run_render(args: argparse.Namespace) -> int:
     from mathlens.data.corpus import CorpusRenderConfig, render_corpus
     from mathlens.data.manifest import im2latex_records, write_manifest
 
-    fonts = {"fonts": tuple(args.fonts)} if args.fonts else {}
     manifest = render_corpus(CorpusRenderConfig(args.corpus, args.out, num_workers=args.workers, limit=args.limit,
-                                                  seed=args.seed, renderer=args.renderer, **fonts))
+                                                  seed=args.seed, renderer=args.renderer, fonts=tuple(args.fonts)))
     print(manifest)
     if args.val.is_dir():
         records = im2latex_records(args.val)
