@@ -93,15 +93,17 @@ def predict_dataset(paths: Sequence[Path], out_path: Path, *, model_dir: Path | 
         # Blocks of a few batches each, and at least one per actor, so that every actor gets work.
         num_blocks = min(len(items), max(2 * num_actors, -(-len(items) // (4 * batch_size))))
         num_used = min(num_actors, num_blocks)  # no idle model copies
-        dataset = ray.data.from_items(items, override_num_blocks=num_blocks).map_batches(
-            RecognizeBatch, fn_constructor_kwargs=udf_args, batch_size=batch_size, batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=num_used),
-            num_cpus=float(num_threads) if num_cpus_per_actor is None else num_cpus_per_actor)
-        writer = ResultWriter(out_path)
+        # Output lines in input order. A dataset copies the current DataContext when it is made,
+        # so the option must be set before, not after.
         context = ray.data.DataContext.get_current()
         preserve_order = context.execution_options.preserve_order
-        context.execution_options.preserve_order = True  # output lines in input order
+        context.execution_options.preserve_order = True
+        writer = ResultWriter(out_path)
         try:
+            dataset = ray.data.from_items(items, override_num_blocks=num_blocks).map_batches(
+                RecognizeBatch, fn_constructor_kwargs=udf_args, batch_size=batch_size, batch_format="numpy",
+                compute=ray.data.ActorPoolStrategy(size=num_used),
+                num_cpus=float(num_threads) if num_cpus_per_actor is None else num_cpus_per_actor)
             records: list[dict[str, Any]] = []
             for row in dataset.iter_rows():
                 records.append(_record(row))
