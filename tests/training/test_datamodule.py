@@ -28,3 +28,22 @@ def test_expected_sizes_read_the_headers_and_apply_the_training_rescale(tmp_path
     Image.new("L", (300, 60), 255).save(tmp_path / "a.png")
     records = [Record(tmp_path / "a.png", ("x",), dpi=180.0), Record(tmp_path / "a.png", ("x",))]
     assert expected_sizes(records, (80.0, 100.0)) == [(30.0, 150.0), (60.0, 300.0)]
+
+
+def test_a_resumed_shard_goes_on_where_the_interrupted_one_stopped():
+    from mathlens.data.collate import LengthBucketSampler
+    from mathlens.training.datamodule import RankShard
+
+    lengths = [random.Random(i).randint(3, 120) for i in range(300)]
+
+    def shard(skip: int = 0) -> RankShard:
+        return RankShard(LengthBucketSampler(lengths, 8, 400, seed=5), rank=1, world_size=2, skip=skip)
+
+    uninterrupted = shard()
+    stream = [batch for _ in range(3) for batch in uninterrupted]  # three epochs, one after another
+    first_epoch = len(shard())
+    for done in (0, 7, first_epoch, first_epoch + 4):
+        resumed, seen = shard(skip=done), []
+        while len(seen) < len(stream) - done:
+            seen += list(resumed)
+        assert seen[: len(stream) - done] == stream[done:]

@@ -19,15 +19,28 @@ from mathlens.tokenizer.vocab import Vocab
 
 
 class RankShard:
-    """Every rank takes every world_size-th batch, so DDP needs no sampler replacement."""
+    """Every rank takes every world_size-th batch, so DDP needs no sampler replacement.
 
-    def __init__(self, sampler: LengthBucketSampler, rank: int, world_size: int) -> None:
-        self.sampler, self.rank, self.world_size = sampler, rank, world_size
+    `skip` is how many batches this rank trained on before an interruption: the sampler's order
+    is a function of (seed, epoch), so a resumed run replays the epochs and drops what was seen
+    instead of starting its epoch over.
+    """
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def __init__(self, sampler: LengthBucketSampler, rank: int, world_size: int, skip: int = 0) -> None:
+        self.sampler, self.rank, self.world_size, self.skip = sampler, rank, world_size, skip
+
+    def _epoch(self) -> list[list[int]]:
         batches = list(self.sampler)
         usable = len(batches) - len(batches) % self.world_size
-        return iter(batches[self.rank: usable: self.world_size])
+        return batches[self.rank: usable: self.world_size]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        batches = self._epoch()
+        while self.skip >= len(batches) > 0:
+            self.skip -= len(batches)
+            batches = self._epoch()
+        batches, self.skip = batches[self.skip:], 0
+        return iter(batches)
 
     def __len__(self) -> int:
         return len(self.sampler) // self.world_size
@@ -86,8 +99,9 @@ class FormulaDataModule(L.LightningDataModule):
                                       sizes=sizes)
         rank = self.trainer.global_rank if self.trainer else 0
         world = self.trainer.world_size if self.trainer else 1
+        done = self.trainer.global_step if self.trainer else 0  # restored before this is called
         dataset = FormulaDataset(self.train_records, self.vocab, TrainTransform(self.cfg.augment, self.preprocess))
-        return DataLoader(dataset, batch_sampler=RankShard(sampler, rank, world), collate_fn=collate,
+        return DataLoader(dataset, batch_sampler=RankShard(sampler, rank, world, skip=done), collate_fn=collate,
                           num_workers=self.cfg.num_workers, persistent_workers=self.cfg.num_workers > 0)
 
     def val_dataloader(self) -> DataLoader:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -85,6 +86,8 @@ def run_training(cfg: TrainConfig) -> Path:
     )
     if resume:
         logger.info("resuming from %s", resume)
+        # Lightning cannot see that RankShard skips the batches trained on before the stop.
+        warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before the epoch ended")
     trainer.fit(lit, datamodule=dm, ckpt_path=resume)
     trainer.save_checkpoint(last)
     return last
