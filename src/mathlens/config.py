@@ -118,6 +118,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_steps: int = 500
     max_steps: int = 20_000
+    decay_steps: int = 0  # 0: cosine over the run; N: hold the peak, decay over the last N (saves stable.ckpt first)
     label_smoothing: float = 0.1
     precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "bf16-mixed"
     accelerator: str = "auto"

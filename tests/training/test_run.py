@@ -31,9 +31,10 @@ def _global_step(path: Path) -> int:
 
 
 def test_train_then_resume_continues_from_the_last_step(train_cfg):
-    last = run_training(train_cfg)
+    last = run_training(replace(train_cfg, decay_steps=1))
     assert _global_step(last) == 3
     assert (train_cfg.out_dir / "checkpoints" / "best.ckpt").exists()  # validation ran and was scored
+    assert _global_step(train_cfg.out_dir / "checkpoints" / "stable.ckpt") == 2  # before the decay
     last = run_training(replace(train_cfg, max_steps=5))  # as after an interruption
     assert _global_step(last) == 5
 

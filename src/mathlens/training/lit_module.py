@@ -20,7 +20,8 @@ from mathlens.tokenizer.vocab import Vocab
 
 class LitIm2Latex(L.LightningModule):
     def __init__(self, model_config: dict[str, Any], vocab: list[str], lr: float = 5e-4, weight_decay: float = 0.01,
-                 warmup_steps: int = 500, max_steps: int = 20_000, label_smoothing: float = 0.1) -> None:
+                 warmup_steps: int = 500, max_steps: int = 20_000, label_smoothing: float = 0.1,
+                 decay_steps: int = 0) -> None:
         super().__init__()
         self.save_hyperparameters()  # model_config + vocab travel with every .ckpt
         self.model = Im2Latex(from_dict(ModelConfig, model_config))
@@ -69,11 +70,22 @@ class LitIm2Latex(L.LightningModule):
         opt = torch.optim.AdamW([{"params": decay, "weight_decay": hp.weight_decay},
                                  {"params": no_decay, "weight_decay": 0.0}], lr=hp.lr, betas=(0.9, 0.98))
 
-        def schedule(step: int) -> float:
-            if step < hp.warmup_steps:
-                return (step + 1) / hp.warmup_steps
-            progress = min(1.0, (step - hp.warmup_steps) / max(1, hp.max_steps - hp.warmup_steps))
-            return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
-
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: lr_factor(step, hp.warmup_steps, hp.max_steps, hp.decay_steps))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+def lr_factor(step: int, warmup_steps: int, max_steps: int, decay_steps: int = 0, floor: float = 0.05) -> float:
+    """Linear warm-up, then a cosine to `floor` over the run, or (decay_steps > 0) warmup-stable-decay.
+
+    Warmup-stable-decay keeps the peak until the last `decay_steps`, then decays linearly. A
+    checkpoint taken before the decay can go on training at the peak in a later session
+    (raise max_steps and resume it): no re-warm-up, no cooled-down weights to heat up again.
+    """
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    if decay_steps > 0:
+        progress = min(1.0, max(0.0, (step - (max_steps - decay_steps)) / decay_steps))
+        return 1.0 - (1.0 - floor) * progress
+    progress = min(1.0, (step - warmup_steps) / max(1, max_steps - warmup_steps))
+    return floor + (1.0 - floor) * 0.5 * (1 + math.cos(math.pi * progress))

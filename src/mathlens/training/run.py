@@ -47,10 +47,24 @@ class ProgressLog(Callback):
             self._t0, self._window = time.perf_counter(), 0
 
 
+class SaveBeforeDecay(Callback):
+    """`stable.ckpt` at the last step before a warmup-stable-decay run starts decaying.
+
+    A later run resumes it with a larger max_steps to go on at the peak learning rate.
+    """
+
+    def __init__(self, path: Path, step: int) -> None:
+        self.path, self.step = path, step
+
+    def on_train_batch_end(self, trainer: L.Trainer, module: L.LightningModule, outputs, batch, batch_idx: int) -> None:
+        if trainer.global_step == self.step:
+            trainer.save_checkpoint(self.path)
+
+
 def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
     lit = LitIm2Latex.create(model_config(cfg.variant, len(vocab)), vocab, lr=cfg.lr, weight_decay=cfg.weight_decay,
                              warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
-                             label_smoothing=cfg.label_smoothing)
+                             label_smoothing=cfg.label_smoothing, decay_steps=cfg.decay_steps)
     if cfg.init_from is not None:
         init = checkpoint.load(cfg.init_from)
         if init.vocab != vocab:
@@ -76,6 +90,8 @@ def run_training(cfg: TrainConfig) -> Path:
         LearningRateMonitor(logging_interval="step"),
         ProgressLog(cfg.log_every_steps),
     ]
+    if cfg.decay_steps > 0:
+        callbacks.append(SaveBeforeDecay(ckpt_dir / "stable.ckpt", cfg.max_steps - cfg.decay_steps))
     trainer = L.Trainer(
         max_steps=cfg.max_steps, precision=cfg.precision, accelerator=cfg.accelerator, devices=cfg.devices,
         num_nodes=cfg.num_nodes, strategy=cfg.strategy, val_check_interval=cfg.val_every_steps,

@@ -1,0 +1,18 @@
+import pytest
+
+from mathlens.training.lit_module import lr_factor
+
+
+def test_cosine_warms_up_then_decays_to_the_floor():
+    factors = [lr_factor(step, warmup_steps=10, max_steps=100) for step in range(101)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:]))
+    assert factors[55] == pytest.approx(0.525) and factors[100] == pytest.approx(0.05)
+
+
+def test_warmup_stable_decay_holds_the_peak_until_the_last_steps():
+    factors = [lr_factor(step, warmup_steps=10, max_steps=100, decay_steps=20) for step in range(120)]
+    assert factors[9:81] == [1.0] * 72
+    assert factors[90] == pytest.approx(0.525) and factors[100:] == [pytest.approx(0.05)] * 20
+    # the same run continued from step 80 with a larger budget stays at the peak
+    assert lr_factor(81, warmup_steps=10, max_steps=300, decay_steps=20) == 1.0
