@@ -12,7 +12,11 @@ GOLDEN = [
     (r"{ \frac { 3 } { 4 } } t", r"\frac { 3 } { 4 } t"),
     (r"x^\frac12", r"x ^ { \frac { 1 } { 2 } }"),
     (r"{}^{14}C", r"{ } ^ { 1 4 } C"),
-    (r"{\rm d}x", r"{ \rm d } x"),
+    (r"{\rm d}x", r"\mathrm { d } x"),
+    (r"{\cal A}_i + \bf x y", r"\mathcal { A } _ { i } + \mathbf { x y }"),
+    (r"\begin{array}{c}{\bf a}\\ \bf b\end{array}", r"\begin{array} { c } \mathbf { a } \\ \mathbf { b } \end{array}"),
+    (r"f^{\prime\prime}(x) + g'_1", r"f ' ' ( x ) + g ' _ { 1 }"),
+    (r"x_{\prime}", r"x _ { \prime }"),
     (r"\sqrt[3]{x}", r"\sqrt [ 3 ] { x }"),
     (r"\mathrm{e}^{-l\zeta}", r"\mathrm { e } ^ { - l \zeta }"),
     (r"\begin{array}{cc}a&b\end{array}", r"\begin{array} { c c } a & b \end{array}"),
@@ -26,6 +30,7 @@ def test_golden(latex, expected):
 
 def test_same_rendering_same_tokens():
     assert normalize(r"x^{2}") == normalize("x^2") == normalize("{x}^{ 2 }")
+    assert normalize(r"{\cal L}'") == normalize(r"\mathcal{L}^\prime") == normalize(r"\mathcal L^{\prime}")
 
 
 def test_normalize_is_idempotent():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mathlens.errors import LatexSyntaxError
-from mathlens.tokenizer.normalize import normalize
+from mathlens.tokenizer.normalize import normalize, normalize_tokens
 
 
 @dataclass(frozen=True)
@@ -19,14 +19,16 @@ class Record:
 
 
 def read_manifest(path: Path, limit: int | None = None) -> list[Record]:
+    """Records with their tokens in the current canonical form: a cached render may predate a
+    normalizer change, and targets must match what scoring compares."""
     records = []
     with path.open(encoding="utf-8") as f:
         for line in f:
             if limit is not None and len(records) >= limit:
                 break
             raw = json.loads(line)
-            records.append(Record(path.parent / raw["image"], tuple(raw["tokens"]), raw.get("source", ""),
-                                  raw.get("dpi")))
+            tokens = tuple(normalize_tokens(raw["tokens"]))
+            records.append(Record(path.parent / raw["image"], tokens, raw.get("source", ""), raw.get("dpi")))
     return records
 
 

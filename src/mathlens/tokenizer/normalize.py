@@ -3,7 +3,9 @@
 Different spellings that render the same become one: aliases (`\\le` -> `\\leq`), arguments of
 scripts and known commands always braced (`x^2` -> `x ^ { 2 }`, `\\frac12` ->
 `\\frac { 1 } { 2 }`), and braces that group a single atom dropped (`{ \\bar { K } } _ { a }` ->
-`\\bar { K } _ { a }`). Both sides of a comparison go through the same function.
+`\\bar { K } _ { a }`), old font switches written as commands (`{ \\cal A }` ->
+`\\mathcal { A }`), and primes as apostrophes (`f ^ { \\prime \\prime }` -> `f ' '`). Both
+sides of a comparison go through the same function.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ DECLARATIONS = frozenset(
      "\\scriptsize", "\\color", "\\over", "\\atop", "\\choose", "\\frak", "\\Bbb"}
 )
 SCRIPTS = frozenset({"_", "^"})
+# Font switches that act like a command over the rest of their group: `{\bf x}` is `\mathbf{x}`.
+FONT_SWITCHES: dict[str, str] = {"\\rm": "\\mathrm", "\\bf": "\\mathbf", "\\it": "\\mathit",
+                                 "\\sf": "\\mathsf", "\\tt": "\\mathtt", "\\cal": "\\mathcal"}
 
 
 @dataclass
@@ -124,6 +129,50 @@ def _brace_arguments(group: Group) -> None:
     group.children = out
 
 
+def _font_switches_to_commands(group: Group) -> None:
+    """`a \\bf b c` -> `a \\mathbf { b c }`: a switch lasts to the end of its group or table cell."""
+    items = group.children
+    out: list[str | Group] = []
+    i = 0
+    while i < len(items):
+        item = items[i]
+        if isinstance(item, Group):
+            _font_switches_to_commands(item)
+        if isinstance(item, str) and item in FONT_SWITCHES:
+            end = next((j for j in range(i + 1, len(items)) if _ends_cell(items[j])), len(items))
+            scope = Group(items[i + 1: end])
+            _font_switches_to_commands(scope)  # a second switch inside the scope
+            out += [FONT_SWITCHES[item], scope]
+            i = end
+            continue
+        out.append(item)
+        i += 1
+    group.children = out
+
+
+def _ends_cell(item: str | Group) -> bool:
+    return isinstance(item, str) and (item in ("&", "\\\\") or item.startswith("\\end{"))
+
+
+def _primes_to_apostrophes(group: Group) -> None:
+    """`^ { \\prime \\prime }` -> `' '`: the superscript TeX makes of an apostrophe."""
+    out: list[str | Group] = []
+    items = group.children
+    i = 0
+    while i < len(items):
+        item = items[i]
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        if item == "^" and isinstance(nxt, Group) and nxt.children and all(c == "\\prime" for c in nxt.children):
+            out += ["'"] * len(nxt.children)
+            i += 2
+            continue
+        if isinstance(item, Group):
+            _primes_to_apostrophes(item)
+        out.append(item)
+        i += 1
+    group.children = out
+
+
 def _is_single_atom(group: Group) -> bool:
     kids = group.children
     if not kids:
@@ -153,7 +202,9 @@ def _flatten(group: Group, out: list[str], *, is_root: bool = False) -> None:
 def normalize_tokens(tokens: list[str]) -> list[str]:
     """Canonical form of a token list (see module docstring)."""
     tree = parse(tokens)
+    _font_switches_to_commands(tree)
     _brace_arguments(tree)
+    _primes_to_apostrophes(tree)
     out: list[str] = []
     _flatten(tree, out, is_root=True)
     return out
