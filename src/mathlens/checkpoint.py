@@ -78,7 +78,8 @@ def from_lightning(payload: dict[str, Any]) -> Checkpoint:
         vocab = Vocab(tuple(hp["vocab"]))
     except (KeyError, ValueError, TypeError) as err:
         raise CheckpointError(f"Lightning checkpoint lacks mathlens hyperparameters: {err}") from None
-    return Checkpoint(cfg, vocab, _unwrap(payload["state_dict"]), {"global_step": payload.get("global_step")})
+    network = {k: v for k, v in payload["state_dict"].items() if k.startswith("model.")}  # not training-only heads
+    return Checkpoint(cfg, vocab, _unwrap(network), {"global_step": payload.get("global_step")})
 
 
 def build_model(ckpt: Checkpoint):  # -> Im2Latex

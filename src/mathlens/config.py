@@ -120,6 +120,7 @@ class TrainConfig:
     max_steps: int = 20_000
     decay_steps: int = 0  # 0: cosine over the run; N: hold the peak, decay over the last N (saves stable.ckpt first)
     label_smoothing: float = 0.1
+    count_loss_weight: float = 0.0  # > 0: counting-aware auxiliary loss (training/counting.py)
     precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "bf16-mixed"
     accelerator: str = "auto"
     devices: int | str = "auto"

@@ -40,8 +40,12 @@ def test_train_then_resume_continues_from_the_last_step(train_cfg):
 
 
 def test_lightning_checkpoint_converts_and_seeds_a_new_run(train_cfg, tmp_path):
-    last = run_training(train_cfg)
-    ckpt = checkpoint.load(last)  # Lightning .ckpt -> mathlens checkpoint
+    last = run_training(replace(train_cfg, count_loss_weight=0.1))  # with the training-only counting head
+    assert "counting.proj.weight" in torch.load(last, map_location="cpu", weights_only=False)["state_dict"]
+    metrics = next((train_cfg.out_dir / "logs").rglob("metrics.csv")).read_text()
+    assert "train/count_loss" in metrics.splitlines()[0]
+    ckpt = checkpoint.load(last)  # Lightning .ckpt -> mathlens checkpoint, the network alone
+    assert not any(key.startswith("counting") for key in ckpt.state_dict)
     assert ckpt.vocab == Vocab.load(train_cfg.vocab_path)
     shipped = tmp_path / "shipped.pt"
     checkpoint.save(ckpt, shipped, half=True)

@@ -15,18 +15,21 @@ from mathlens.decoding.search import greedy
 from mathlens.inference.torch_backend import TorchStepModel
 from mathlens.metrics.text import score
 from mathlens.models.im2latex import Im2Latex
+from mathlens.training.counting import CountingHead
 from mathlens.tokenizer.vocab import Vocab
 
 
 class LitIm2Latex(L.LightningModule):
     def __init__(self, model_config: dict[str, Any], vocab: list[str], lr: float = 5e-4, weight_decay: float = 0.01,
                  warmup_steps: int = 500, max_steps: int = 20_000, label_smoothing: float = 0.1,
-                 decay_steps: int = 0) -> None:
+                 decay_steps: int = 0, count_loss_weight: float = 0.0) -> None:
         super().__init__()
         self.save_hyperparameters()  # model_config + vocab travel with every .ckpt
         self.model = Im2Latex(from_dict(ModelConfig, model_config))
         self.vocab = Vocab(tuple(vocab))
         self.loss_fn = nn.CrossEntropyLoss(ignore_index=Vocab.pad_id, label_smoothing=label_smoothing)
+        # Training-only (not in exports); created only when used, so older checkpoints resume as they were.
+        self.counting = CountingHead(self.model.cfg.decoder.d_model, self.vocab) if count_loss_weight > 0 else None
         self._val_refs: list[list[str]] = []
         self._val_hyps: list[list[str]] = []
 
@@ -39,8 +42,13 @@ class LitIm2Latex(L.LightningModule):
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         images = batch.images.contiguous(memory_format=torch.channels_last)
-        logits = self.model(images, batch.pixel_mask, batch.tgt_in)  # (B, T, V)
+        memory, memory_mask = self.model.encode(images, batch.pixel_mask)
+        logits = self.model.decoder(batch.tgt_in, memory, memory_mask)  # (B, T, V)
         loss = self.loss_fn(logits.reshape(-1, logits.shape[-1]).float(), batch.tgt_out.reshape(-1))
+        if self.counting is not None:
+            count_loss = self.counting.loss(memory, memory_mask, batch.tgt_out)
+            self.log("train/count_loss", count_loss, batch_size=len(batch))
+            loss = loss + self.hparams.count_loss_weight * count_loss
         num_tokens = (batch.tgt_out != Vocab.pad_id).sum()
         self.log("train/loss", loss, prog_bar=True, batch_size=len(batch))
         self.log("train/tokens", num_tokens.float(), reduce_fx="sum", batch_size=len(batch))
@@ -64,7 +72,7 @@ class LitIm2Latex(L.LightningModule):
     def configure_optimizers(self) -> Any:
         hp = self.hparams
         decay, no_decay = [], []
-        for name, param in self.model.named_parameters():  # no decay on norms, biases, embeddings
+        for name, param in self.named_parameters():  # no decay on norms, biases, embeddings
             matrix = param.ndim >= 2 and "embed" not in name and "pos" not in name
             (decay if matrix else no_decay).append(param)
         opt = torch.optim.AdamW([{"params": decay, "weight_decay": hp.weight_decay},

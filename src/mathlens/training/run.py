@@ -64,7 +64,8 @@ class SaveBeforeDecay(Callback):
 def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
     lit = LitIm2Latex.create(model_config(cfg.variant, len(vocab)), vocab, lr=cfg.lr, weight_decay=cfg.weight_decay,
                              warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
-                             label_smoothing=cfg.label_smoothing, decay_steps=cfg.decay_steps)
+                             label_smoothing=cfg.label_smoothing, decay_steps=cfg.decay_steps,
+                             count_loss_weight=cfg.count_loss_weight)
     if cfg.init_from is not None:
         init = checkpoint.load(cfg.init_from)
         if init.vocab != vocab:
