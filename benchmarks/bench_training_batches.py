@@ -1,6 +1,7 @@
 """Where training time goes: padding in the batches, data loading, and the model's forward+backward.
 
     python benchmarks/bench_training_batches.py --config configs/finetune_small.yaml
+    python benchmarks/bench_training_batches.py --compile --timed 10   # eager against torch.compile
 
 The pixel utilisation printed here is the share of encoder input that is real image: with
 batches bucketed by target length alone (`--set data.bucket_by_size=false`) one tall or wide
@@ -38,6 +39,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", type=Path, default=Path("configs/finetune_small.yaml"))
     parser.add_argument("--batches", type=int, default=25)
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile(dynamic=True)")
+    parser.add_argument("--timed", type=int, default=3, help="batches to time forward+backward on")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="as in mathlens train")
     args = parser.parse_args()
     cfg = load_config(args.config, args.set)
@@ -60,15 +63,26 @@ def main() -> None:
     print(f"pixel utilisation: mean {np.mean(utilisation):.3f}, median {np.median(utilisation):.3f}")
     print(f"data loading and augmentation, one process: {load_ms:.1f} ms/sample")
 
-    def step(batch) -> None:
-        model.zero_grad()
-        logits = model(batch.images, batch.pixel_mask, batch.tgt_in)
+    model.encoder.stages.to(memory_format=torch.channels_last)  # as training does
+    runs = {"eager": model}
+    if args.compile:
+        runs["compiled"] = torch.compile(model, dynamic=True)
+
+    def step(net, batch) -> None:
+        net.zero_grad()
+        images = batch.images.contiguous(memory_format=torch.channels_last)
+        logits = net(images, batch.pixel_mask, batch.tgt_in)
         logits.float().logsumexp(-1).mean().backward()
 
-    for batch, useful in zip(batches[:3], utilisation):
-        seconds = median_seconds(lambda: step(batch))
-        print(f"batch {tuple(batch.images.shape)}: forward+backward {seconds:.2f} s, "
-              f"{len(batch) / seconds:.1f} samples/s, {useful:.0%} of its pixels are image")
+    for name, net in runs.items():
+        for batch, useful in zip(batches[: args.timed], utilisation):
+            start = time.perf_counter()
+            step(net, batch)  # a new shape: the compiled model compiles again (TORCH_LOGS=recompiles says why)
+            first = time.perf_counter() - start
+            seconds = median_seconds(lambda: step(net, batch))
+            print(f"{name} batch {tuple(batch.images.shape)} T={batch.tgt_in.shape[1]}: first call {first:.1f} s, "
+                  f"then forward+backward {seconds:.2f} s, {len(batch) / seconds:.1f} samples/s, "
+                  f"{useful:.0%} of its pixels are image")
 
 
 if __name__ == "__main__":
