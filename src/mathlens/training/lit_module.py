@@ -15,8 +15,8 @@ from mathlens.decoding.search import greedy
 from mathlens.inference.torch_backend import TorchStepModel
 from mathlens.metrics.text import score
 from mathlens.models.im2latex import Im2Latex
-from mathlens.training.counting import CountingHead
 from mathlens.tokenizer.vocab import Vocab
+from mathlens.training.counting import CountingHead
 
 
 class LitIm2Latex(L.LightningModule):
