@@ -26,7 +26,7 @@ from mathlens.training.datamodule import FormulaDataModule
 
 
 def median_seconds(fn, repeats: int = 4) -> float:
-    fn()  # warm-up
+    """Median wall time of `fn` over `repeats` calls; call it once first to warm up."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
