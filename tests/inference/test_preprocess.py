@@ -60,6 +60,22 @@ def test_uneven_light_is_not_read_as_ink(dark_mode):
     assert out.shape == preprocess(_formula_like(), CFG).shape
 
 
+@pytest.mark.parametrize("kind", ["grid", "ruled"])
+def test_lines_of_the_paper_are_not_read_as_ink(kind):
+    """A photo of a formula on squared or ruled paper: the crop finds the formula, not the sheet,
+    and the lines around it are gone."""
+    page = np.full((300, 500), 235.0)
+    page[::24, :] = 160  # blue-grey lines, a third as dark as the pen
+    if kind == "grid":
+        page[:, ::24] = 160
+    page *= np.linspace(1.0, 0.8, 500)[None, :]  # and the light falls off to one side
+    page[135:165, 190:310] = np.minimum(page[135:165, 190:310], np.asarray(_formula_like()) * 0.9)
+    out = preprocess(Image.fromarray(page.astype(np.uint8)), CFG)
+    reference = preprocess(_formula_like(), CFG)
+    assert out.shape == reference.shape
+    assert np.abs(out - reference).mean() < 0.05
+
+
 def test_a_white_margin_around_a_grey_box_is_not_ink():
     page = np.full((120, 300), 255.0)
     page[20:100, 30:270] = 170  # a grey box, as in a screenshot of a highlighted formula

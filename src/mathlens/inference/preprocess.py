@@ -23,6 +23,7 @@ ImageInput = Union[str, Path, bytes, Image.Image, np.ndarray]
 
 MAX_INPUT_PIXELS = 50_000_000  # a 7000x7000 screenshot; beyond that we refuse before decoding
 INK_THRESHOLD = 0.25
+STRONG_INK = 0.5  # the core of a stroke; anti-aliased edges and ruled lines are fainter
 
 
 def load_image(source: ImageInput) -> Image.Image:
@@ -94,7 +95,24 @@ def to_ink(image: Image.Image) -> np.ndarray:
     peak = float(np.percentile(ink, 99.9))
     if peak <= 0.05:
         return np.zeros_like(gray)
-    return np.clip(ink / peak, 0.0, 1.0)
+    return suppress_faint_lines(np.clip(ink / peak, 0.0, 1.0))
+
+
+def suppress_faint_lines(ink: np.ndarray, reach: int = 2, quantile: float = 99.0) -> np.ndarray:
+    """Lower the ink map by the level of ruled lines, grid and paper texture, so they neither
+    widen the crop to the whole page nor reach the model.
+
+    Such marks are fainter than pen or print and lie away from the strokes; anti-aliased edges lie
+    next to them. So the floor is a high quantile of the ink away from strong ink: about 0 for a
+    screenshot (left unchanged), the lines' level for a photo of squared paper.
+    """
+    step = max(1, int((ink.size / 1e6) ** 0.5))  # a million pixels tell the floor as well as all of a phone photo
+    sample = ink[::step, ::step]
+    away = sample[~near_strokes(sample, reach)]
+    floor = min(float(np.percentile(away, quantile)), STRONG_INK) if away.size else 0.0
+    if floor < 0.05:
+        return ink
+    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0)
 
 
 def local_background(gray: np.ndarray, pick: Callable[..., np.ndarray], cell: int = 8, reach: int = 3) -> np.ndarray:
@@ -113,9 +131,23 @@ def local_background(gray: np.ndarray, pick: Callable[..., np.ndarray], cell: in
     return np.repeat(np.repeat(spread, cell, axis=0), cell, axis=1)[:height, :width]
 
 
-def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:
-    rows = np.flatnonzero((ink > threshold).any(axis=1))
-    cols = np.flatnonzero((ink > threshold).any(axis=0))
+def near_strokes(ink: np.ndarray, reach: int) -> np.ndarray:
+    """Mask of the pixels within `reach` of a stroke's core."""
+    grown = ink > STRONG_INK
+    for _ in range(reach):  # a square dilation, one pixel at a time
+        grown[1:] |= grown[:-1].copy()
+        grown[:-1] |= grown[1:].copy()
+        grown[:, 1:] |= grown[:, :-1].copy()
+        grown[:, :-1] |= grown[:, 1:].copy()
+    return grown
+
+
+def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD, reach: int = 2) -> np.ndarray:
+    """Crop to the ink that belongs to strokes: faint specks away from every stroke core (paper
+    texture, what is left of ruled lines) do not widen the crop."""
+    marked = (ink > threshold) & near_strokes(ink, reach)
+    rows = np.flatnonzero(marked.any(axis=1))
+    cols = np.flatnonzero(marked.any(axis=0))
     if rows.size == 0:
         raise InvalidInputError("blank image: no formula found")
     return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
