@@ -24,6 +24,7 @@ ImageInput = Union[str, Path, bytes, Image.Image, np.ndarray]
 MAX_INPUT_PIXELS = 50_000_000  # a 7000x7000 screenshot; beyond that we refuse before decoding
 INK_THRESHOLD = 0.25
 STRONG_INK = 0.5  # the core of a stroke; anti-aliased edges and ruled lines are fainter
+THIN_STROKES = 1.8  # px: screen renders measure 0.7-1.6, phone photos of handwriting 1.9-10
 
 
 def load_image(source: ImageInput) -> Image.Image:
@@ -98,21 +99,24 @@ def to_ink(image: Image.Image) -> np.ndarray:
     return suppress_faint_lines(np.clip(ink / peak, 0.0, 1.0))
 
 
-def suppress_faint_lines(ink: np.ndarray, reach: int = 2, quantile: float = 99.0) -> np.ndarray:
-    """Lower the ink map by the level of ruled lines, grid and paper texture, so they neither
-    widen the crop to the whole page nor reach the model.
+def suppress_faint_lines(ink: np.ndarray, reach: int = 3, quantile: float = 99.0) -> np.ndarray:
+    """Remove ruled lines, grid and paper texture, so they neither widen the crop to the whole
+    sheet nor reach the model.
 
-    Such marks are fainter than pen or print and lie away from the strokes; anti-aliased edges lie
-    next to them. So the floor is a high quantile of the ink away from strong ink: about 0 for a
-    screenshot (left unchanged), the lines' level for a photo of squared paper.
+    Such marks are fainter than pen strokes and lie away from them. So the floor is a high
+    quantile of the ink away from stroke cores, and what is left away from them is dropped. Only
+    for pictures whose strokes are thicker than lines (photos, scans): at screen resolution the
+    strokes are as thin as lines, and whole symbols never reach a core, so those stay as they are.
     """
-    step = max(1, int((ink.size / 1e6) ** 0.5))  # a million pixels tell the floor as well as all of a phone photo
+    step = max(1, int((ink.size / 1e6) ** 0.5))  # a million pixels tell as much as a whole photo
+    if stroke_width(ink[::step]) < THIN_STROKES:
+        return ink
     sample = ink[::step, ::step]
     away = sample[~near_strokes(sample, reach)]
     floor = min(float(np.percentile(away, quantile)), STRONG_INK) if away.size else 0.0
-    if floor < 0.05:
+    if floor < 0.05:  # a clean page
         return ink
-    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0)
+    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0) * near_strokes(ink, reach)
 
 
 def local_background(gray: np.ndarray, pick: Callable[..., np.ndarray], cell: int = 8, reach: int = 3) -> np.ndarray:
@@ -142,12 +146,9 @@ def near_strokes(ink: np.ndarray, reach: int) -> np.ndarray:
     return grown
 
 
-def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD, reach: int = 2) -> np.ndarray:
-    """Crop to the ink that belongs to strokes: faint specks away from every stroke core (paper
-    texture, what is left of ruled lines) do not widen the crop."""
-    marked = (ink > threshold) & near_strokes(ink, reach)
-    rows = np.flatnonzero(marked.any(axis=1))
-    cols = np.flatnonzero(marked.any(axis=0))
+def crop_to_ink(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:
+    rows = np.flatnonzero((ink > threshold).any(axis=1))
+    cols = np.flatnonzero((ink > threshold).any(axis=0))
     if rows.size == 0:
         raise InvalidInputError("blank image: no formula found")
     return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
