@@ -82,6 +82,20 @@ def from_lightning(payload: dict[str, Any]) -> Checkpoint:
     return Checkpoint(cfg, vocab, _unwrap(network), {"global_step": payload.get("global_step")})
 
 
+def average(ckpts: list[Checkpoint]) -> Checkpoint:
+    """The mean of the weights of runs branched from the same weights (a "model soup").
+
+    Branches of one run still lie in one basin, so their mean is often better than each; weights
+    trained apart do not line up, hence the check that the models are the same.
+    """
+    first = ckpts[0]
+    if any(c.vocab != first.vocab or c.model_config != first.model_config for c in ckpts[1:]):
+        raise CheckpointError("only checkpoints of the same model and vocabulary can be averaged")
+    state = {key: sum(c.state_dict[key] for c in ckpts) / len(ckpts) if value.is_floating_point() else value
+             for key, value in first.state_dict.items()}
+    return Checkpoint(first.model_config, first.vocab, state, {"averaged": len(ckpts)})
+
+
 def build_model(ckpt: Checkpoint):  # -> Im2Latex
     from mathlens.models.im2latex import Im2Latex
 

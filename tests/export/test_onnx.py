@@ -46,6 +46,19 @@ def test_fp16_checkpoint_roundtrip_and_bad_files(tiny_checkpoint, tmp_path):
         checkpoint.load(tmp_path / "missing.pt")
 
 
+def test_averaged_weights_are_the_mean_and_other_models_are_refused(tiny_checkpoint):
+    a = checkpoint.load(tiny_checkpoint)
+    b = checkpoint.Checkpoint(a.model_config, a.vocab, {k: v * 3 if v.is_floating_point() else v
+                                                        for k, v in a.state_dict.items()})
+    mean = checkpoint.average([a, b])
+    key = next(k for k, v in a.state_dict.items() if v.is_floating_point() and v.abs().sum() > 0)
+    assert torch.allclose(mean.state_dict[key], a.state_dict[key] * 2)
+    checkpoint.build_model(mean)  # still a whole model
+    other = checkpoint.Checkpoint(a.model_config, type(a.vocab)(a.vocab.tokens[:-1]), a.state_dict)
+    with pytest.raises(checkpoint.CheckpointError):
+        checkpoint.average([a, other])
+
+
 def test_export_cli_sets_preprocessing_the_model_carries(tiny_checkpoint, tmp_path, capsys):
     from mathlens.cli.main import main
 
