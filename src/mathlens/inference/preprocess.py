@@ -1,8 +1,9 @@
 """Any picture of a formula -> the model's input: a float ink map, ink=1 on background=0.
 
 Shared by training and inference (numpy + Pillow only), so the model always sees what it was
-trained on: colours, transparency and dark mode are reduced to ink, the formula is cropped to
-its ink, shrunk if it is a high-resolution picture, and padded.
+trained on: colours, transparency and dark mode are reduced to ink, the lines of a photographed
+sheet are removed, the formula is cropped to its ink, shrunk if it is a high-resolution picture,
+and padded.
 """
 
 from __future__ import annotations
