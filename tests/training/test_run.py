@@ -39,6 +39,16 @@ def test_train_then_resume_continues_from_the_last_step(train_cfg):
     assert _global_step(last) == 5
 
 
+def test_a_stable_checkpoint_copied_to_a_new_run_is_resumed_and_kept_up_to_date(train_cfg, tmp_path):
+    run_training(replace(train_cfg, decay_steps=1))
+    branch = tmp_path / "branch" / "checkpoints"
+    branch.mkdir(parents=True)
+    (branch / "last.ckpt").write_bytes((train_cfg.out_dir / "checkpoints" / "stable.ckpt").read_bytes())
+    cfg = replace(train_cfg, out_dir=branch.parent, max_steps=4, checkpoint_every_minutes=0)  # save every step
+    assert _global_step(run_training(cfg)) == 4
+    assert sorted(p.name for p in branch.glob("last*.ckpt")) == ["last.ckpt"]
+
+
 def test_lightning_checkpoint_converts_and_seeds_a_new_run(train_cfg, tmp_path):
     last = run_training(replace(train_cfg, count_loss_weight=0.1))  # with the training-only counting head
     assert "counting.proj.weight" in torch.load(last, map_location="cpu", weights_only=False)["state_dict"]

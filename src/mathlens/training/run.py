@@ -85,7 +85,9 @@ def run_training(cfg: TrainConfig) -> Path:
     lit = build_module(cfg if resume is None else _without_init(cfg), vocab)
     dm = FormulaDataModule(cfg.data, vocab, lit.model.cfg.preprocess, seed=cfg.seed)
     callbacks = [
-        ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0,
+        # No version counter: a last.ckpt copied in from another run (a stable.ckpt, say) is
+        # overwritten, not left stale beside a last-v1.ckpt that a resume would not find.
+        ModelCheckpoint(dirpath=ckpt_dir, save_last=True, save_top_k=0, enable_version_counter=False,
                         train_time_interval=timedelta(minutes=cfg.checkpoint_every_minutes)),
         ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/bleu4", mode="max", save_top_k=1),
         LearningRateMonitor(logging_interval="step"),
