@@ -113,11 +113,13 @@ def suppress_faint_lines(ink: np.ndarray, reach: int = 3, quantile: float = 99.0
     if stroke_width(ink[::step]) < THIN_STROKES:
         return ink
     sample = ink[::step, ::step]
-    away = sample[~near_strokes(sample, reach)]
+    sample_near = near_strokes(sample, reach)
+    away = sample[~sample_near]
     floor = min(float(np.percentile(away, quantile)), STRONG_INK) if away.size else 0.0
     if floor < 0.05:  # a clean page
         return ink
-    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0) * near_strokes(ink, reach)
+    near = sample_near if step == 1 else near_strokes(ink, reach)
+    return np.clip((ink - floor) / (1.0 - floor), 0.0, 1.0) * near
 
 
 def local_background(gray: np.ndarray, pick: Callable[..., np.ndarray], cell: int = 8, reach: int = 3) -> np.ndarray:
