@@ -2,6 +2,7 @@
 
     python benchmarks/bench_training_batches.py --config configs/finetune_small.yaml
     python benchmarks/bench_training_batches.py --compile --timed 10   # eager against torch.compile
+    python benchmarks/bench_training_batches.py --bf16 --timed 6       # fp32 against bf16 autocast
 
 The pixel utilisation printed here is the share of encoder input that is real image: with
 batches bucketed by target length alone (`--set data.bucket_by_size=false`) one tall or wide
@@ -40,6 +41,8 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=Path("configs/finetune_small.yaml"))
     parser.add_argument("--batches", type=int, default=25)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile(dynamic=True)")
+    parser.add_argument("--bf16", action="store_true",
+                        help="also time bf16 autocast (precision: bf16-mixed), which pays only with native bf16")
     parser.add_argument("--timed", type=int, default=3, help="batches to time forward+backward on")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="as in mathlens train")
     args = parser.parse_args()
@@ -64,22 +67,25 @@ def main() -> None:
     print(f"data loading and augmentation, one process: {load_ms:.1f} ms/sample")
 
     model.encoder.stages.to(memory_format=torch.channels_last)  # as training does
-    runs = {"eager": model}
+    runs = {"eager": (model, False)}
     if args.compile:
-        runs["compiled"] = torch.compile(model, dynamic=True)
+        runs["compiled"] = (torch.compile(model, dynamic=True), False)
+    if args.bf16:
+        runs["eager bf16"] = (model, True)
 
-    def step(net, batch) -> None:
+    def step(net, batch, bf16: bool) -> None:
         net.zero_grad()
         images = batch.images.contiguous(memory_format=torch.channels_last)
-        logits = net(images, batch.pixel_mask, batch.tgt_in)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = net(images, batch.pixel_mask, batch.tgt_in)
         logits.float().logsumexp(-1).mean().backward()
 
-    for name, net in runs.items():
+    for name, (net, bf16) in runs.items():
         for batch, useful in zip(batches[: args.timed], utilisation):
             start = time.perf_counter()
-            step(net, batch)  # a new shape: the compiled model compiles again (TORCH_LOGS=recompiles says why)
+            step(net, batch, bf16)  # a new shape: the compiled model compiles again (TORCH_LOGS=recompiles says why)
             first = time.perf_counter() - start
-            seconds = median_seconds(lambda: step(net, batch))
+            seconds = median_seconds(lambda: step(net, batch, bf16))
             print(f"{name} batch {tuple(batch.images.shape)} T={batch.tgt_in.shape[1]}: first call {first:.1f} s, "
                   f"then forward+backward {seconds:.2f} s, {len(batch) / seconds:.1f} samples/s, "
                   f"{useful:.0%} of its pixels are image")

@@ -121,7 +121,8 @@ class TrainConfig:
     decay_steps: int = 0  # 0: cosine over the run; N: hold the peak, decay over the last N (saves stable.ckpt first)
     label_smoothing: float = 0.1
     count_loss_weight: float = 0.0  # > 0: counting-aware auxiliary loss (training/counting.py)
-    precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "bf16-mixed"
+    # auto: bf16 autocast where the hardware does bf16 natively, else fp32 (training/run.py)
+    precision: Literal["auto", "32-true", "bf16-mixed", "16-mixed"] = "auto"
     accelerator: str = "auto"
     devices: int | str = "auto"
     num_nodes: int = 1

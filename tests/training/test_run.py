@@ -9,7 +9,7 @@ import torch
 from mathlens import checkpoint
 from mathlens.config import DataConfig, TrainConfig
 from mathlens.tokenizer.vocab import Vocab
-from mathlens.training.run import run_training
+from mathlens.training.run import resolve_precision, run_training
 
 pytestmark = [pytest.mark.texlive, pytest.mark.train]
 
@@ -61,3 +61,13 @@ def test_lightning_checkpoint_converts_and_seeds_a_new_run(train_cfg, tmp_path):
     checkpoint.save(ckpt, shipped, half=True)
     second = replace(train_cfg, out_dir=tmp_path / "second", init_from=shipped, max_steps=1)
     assert _global_step(run_training(second)) == 1
+
+
+@pytest.mark.parametrize("flags, expected", [("fpu avx2 avx512f avx512_bf16 avx512_vnni", "bf16-mixed"),
+                                             ("fpu avx2 amx_bf16 amx_tile", "bf16-mixed"),
+                                             ("fpu avx2 avx512f avx512_vnni", "32-true")])
+def test_auto_precision_takes_bf16_only_where_the_cpu_has_it(tmp_path, flags, expected):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    assert resolve_precision("auto", "cpu", cpuinfo) == expected
+    assert resolve_precision("32-true", "cpu", cpuinfo) == "32-true"  # an explicit choice stands

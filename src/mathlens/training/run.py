@@ -61,6 +61,19 @@ class SaveBeforeDecay(Callback):
             trainer.save_checkpoint(self.path)
 
 
+def resolve_precision(precision: str, accelerator: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """`auto` -> bf16 autocast only where the hardware has it: on an AVX2-only CPU it ran more
+    than 2x slower than fp32, on one with AVX-512 BF16 forward+backward ran 1.7-2x faster."""
+    if precision != "auto":
+        return precision
+    import torch
+
+    if accelerator != "cpu" and torch.cuda.is_available():
+        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    flags = cpuinfo.read_text().split() if cpuinfo.exists() else []
+    return "bf16-mixed" if {"avx512_bf16", "amx_bf16"} & set(flags) else "32-true"
+
+
 def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
     lit = LitIm2Latex.create(model_config(cfg.variant, len(vocab)), vocab, lr=cfg.lr, weight_decay=cfg.weight_decay,
                              warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
@@ -96,7 +109,7 @@ def run_training(cfg: TrainConfig) -> Path:
     if cfg.decay_steps > 0:
         callbacks.append(SaveBeforeDecay(ckpt_dir / "stable.ckpt", cfg.max_steps - cfg.decay_steps))
     trainer = L.Trainer(
-        max_steps=cfg.max_steps, precision=cfg.precision, accelerator=cfg.accelerator, devices=cfg.devices,
+        max_steps=cfg.max_steps, precision=resolve_precision(cfg.precision, cfg.accelerator), accelerator=cfg.accelerator, devices=cfg.devices,
         num_nodes=cfg.num_nodes, strategy=cfg.strategy, val_check_interval=cfg.val_every_steps,
         check_val_every_n_epoch=None, log_every_n_steps=cfg.log_every_steps, default_root_dir=cfg.out_dir,
         logger=CSVLogger(cfg.out_dir, name="logs"), callbacks=callbacks, use_distributed_sampler=False,
