@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
@@ -66,8 +67,6 @@ def resolve_precision(precision: str, accelerator: str, cpuinfo: Path = Path("/p
     than 2x slower than fp32, on one with AVX-512 BF16 forward+backward ran 1.7-2x faster."""
     if precision != "auto":
         return precision
-    import torch
-
     if accelerator != "cpu" and torch.cuda.is_available():
         return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
     flags = cpuinfo.read_text().split() if cpuinfo.exists() else []
@@ -108,8 +107,10 @@ def run_training(cfg: TrainConfig) -> Path:
     ]
     if cfg.decay_steps > 0:
         callbacks.append(SaveBeforeDecay(ckpt_dir / "stable.ckpt", cfg.max_steps - cfg.decay_steps))
+    precision = resolve_precision(cfg.precision, cfg.accelerator)
+    logger.info("precision %s", precision)
     trainer = L.Trainer(
-        max_steps=cfg.max_steps, precision=resolve_precision(cfg.precision, cfg.accelerator), accelerator=cfg.accelerator, devices=cfg.devices,
+        max_steps=cfg.max_steps, precision=precision, accelerator=cfg.accelerator, devices=cfg.devices,
         num_nodes=cfg.num_nodes, strategy=cfg.strategy, val_check_interval=cfg.val_every_steps,
         check_val_every_n_epoch=None, log_every_n_steps=cfg.log_every_steps, default_root_dir=cfg.out_dir,
         logger=CSVLogger(cfg.out_dir, name="logs"), callbacks=callbacks, use_distributed_sampler=False,
