@@ -26,6 +26,7 @@ ALIASES: dict[str, str] = {
     "\\dots": "\\ldots", "\\dotsc": "\\ldots", "\\dotsb": "\\cdots", "\\dotsm": "\\cdots",
     "\\owns": "\\ni", "\\doteqdot": "\\Doteq", "\\Bbb": "\\mathbb", "\\thinspace": "\\,",
     "\\medspace": "\\:", "\\thickspace": "\\;", "\\negthinspace": "\\!", "\\>": "\\:",
+    "\\lt": "<", "\\gt": ">",  # MathJax's names, used by the CROHME 2013 test labels
 }
 
 # Commands whose arguments are braced groups; a bare next atom is wrapped in braces.
