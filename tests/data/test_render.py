@@ -38,6 +38,20 @@ def test_corpus_render_resumes_without_redoing_chunks(tmp_path, write_corpus):
     assert first_chunk.stat().st_mtime_ns == stamp
 
 
+def test_sentence_punctuation_is_drawn_and_labelled(tmp_path, write_corpus):
+    """The corpus has no closing "." or ","; papers do. Both the picture and the label must get it."""
+    corpus = write_corpus([f"a_{{{i}}}+b=c" for i in range(6)])
+    plain = read_manifest(render_corpus(CorpusRenderConfig(corpus, tmp_path / "plain", num_workers=1, fonts=("cm",))))
+    ended = read_manifest(render_corpus(CorpusRenderConfig(corpus, tmp_path / "ended", num_workers=1, fonts=("cm",),
+                                                           trailing_punct=1.0)))
+    assert len(plain) == len(ended) == 6
+    for before, after in zip(plain, ended):
+        assert before.tokens[-1] == "c" and after.tokens[:len(before.tokens)] == before.tokens
+        assert after.tokens[-1] in {".", ",", ";"}
+        with Image.open(before.image_path) as a, Image.open(after.image_path) as b:
+            assert b.width > a.width
+
+
 def test_a_font_that_cannot_render_stops_the_corpus_run(tmp_path, monkeypatch, write_corpus):
     from mathlens.data import render
     from mathlens.errors import RenderError

@@ -24,6 +24,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="formula order (and so which formulas --limit takes)")
     p.add_argument("--fonts", nargs="+", default=list(FONTS), choices=sorted(FONTS), metavar="FONT",
                    help=f"TeX font setups to draw chunks from (default: all): {', '.join(FONTS)}")
+    p.add_argument("--trailing-punct", type=float, default=0.0, metavar="P",
+                   help="end this share of the one-line formulas with sentence punctuation (. , ;) as papers do")
     p.add_argument("--val", type=Path, default=DEFAULT_IM2LATEX_VAL,
                    help="im2latex split to write as validation manifest (.cache/val/im2latex_val.jsonl)")
     p.set_defaults(run=run_render)
@@ -49,7 +51,8 @@ def run_render(args: argparse.Namespace) -> int:
     from mathlens.data.manifest import im2latex_records, write_manifest
 
     manifest = render_corpus(CorpusRenderConfig(args.corpus, args.out, num_workers=args.workers, limit=args.limit,
-                                                  seed=args.seed, renderer=args.renderer, fonts=tuple(args.fonts)))
+                                                  seed=args.seed, renderer=args.renderer, fonts=tuple(args.fonts),
+                                                  trailing_punct=args.trailing_punct))
     print(manifest)
     if args.val.is_dir():
         records = im2latex_records(args.val)

@@ -39,6 +39,16 @@ class CorpusRenderConfig:
     limit: int | None = None
     seed: int = 0
     renderer: Literal["tex", "mathjax"] = "tex"
+    trailing_punct: float = 0.0  # share of formulas that end a sentence, as displays in papers do
+
+
+# Sentence punctuation after a displayed formula, roughly as often as papers write each. The
+# corpus has none (its formulas were cut out of their sentences), im2latex-100k and real PDF
+# crops have it on most displays, and a model that never saw it reads a closing "." as nothing.
+SENTENCE_ENDS: tuple[tuple[str, float], ...] = (
+    (".", 0.45), (",", 0.35), ("\\ .", 0.05), ("\\ ,", 0.04), ("\\quad .", 0.03),
+    ("\\quad ,", 0.02), ("\\,.", 0.02), ("\\;,", 0.02), (";", 0.02),
+)
 
 
 @dataclass(frozen=True)
@@ -66,9 +76,21 @@ def read_corpus(path: Path, min_tokens: int = 1, max_tokens: int = 10_000) -> It
                                   parts[col["render_env"]], parts[col["source_repo"]])
 
 
+def end_sentence(entry: CorpusEntry, rng: random.Random) -> CorpusEntry:
+    """The entry with sentence punctuation after it (multi-line formulas are left as they are)."""
+    if entry.kind == "multiline":
+        return entry
+    ends, weights = zip(*SENTENCE_ENDS)
+    latex = f"{entry.latex} {rng.choices(ends, weights)[0]}"
+    return CorpusEntry(latex, normalize(latex), entry.kind, entry.render_env, entry.source)
+
+
 def _render_chunk(args: tuple[int, list[CorpusEntry], CorpusRenderConfig]) -> int:
     index, entries, cfg = args
     rng = random.Random(cfg.seed * 1_000_003 + index)
+    if cfg.trailing_punct > 0:
+        punct_rng = random.Random(f"punct-{cfg.seed}-{index}")  # leaves the font and dpi draws as they were
+        entries = [end_sentence(e, punct_rng) if punct_rng.random() < cfg.trailing_punct else e for e in entries]
     font = rng.choice(cfg.fonts) if cfg.renderer == "tex" else "mathjax"
     dpi = rng.randint(*cfg.dpi_range)
     chunk_dir = cfg.out_dir / f"chunk{index:05d}"
