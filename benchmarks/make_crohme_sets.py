@@ -6,7 +6,8 @@
 
 2014 uses the tokenized captions of the bitmaps (the paper convention); 2013 has only raw truth
 (`$...$`), which the normalizer tokenizes the same way, with `\\limits` on bounded \\sum, \\lim
-and \\int as the 2014 captions (and CoMER's 2013 ones) write them.
+and \\int as the 2014 captions (and CoMER's 2013 ones) write them, and without what the papers'
+111-symbol dictionary lacks and ink cannot show (`\\left`, `\\right`, `\\mathrm`, spacing).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import argparse
 import tarfile
 from pathlib import Path
 
-from mathlens.data.ink_corpus import with_crohme_limits
+from mathlens.data.ink_corpus import in_crohme_symbols, with_crohme_limits
 from mathlens.errors import LatexSyntaxError
 from mathlens.tokenizer.normalize import normalize
 
@@ -34,7 +35,7 @@ def paper_caption(raw_truth: str) -> str:
     """Raw `$...$` truth as a token sequence in the 2014 captions' convention (raw if it does not parse)."""
     latex = raw_truth.strip().strip("$").strip()
     try:
-        return " ".join(with_crohme_limits(normalize(latex)))
+        return " ".join(with_crohme_limits(in_crohme_symbols(normalize(latex))))
     except LatexSyntaxError:
         return latex
 

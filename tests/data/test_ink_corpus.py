@@ -5,7 +5,7 @@ import tarfile
 import numpy as np
 from PIL import Image
 
-from mathlens.data.ink_corpus import InkRenderConfig, render_ink_corpus, with_crohme_limits
+from mathlens.data.ink_corpus import InkRenderConfig, in_crohme_symbols, render_ink_corpus, with_crohme_limits
 
 
 def _tar_of(files: dict[str, bytes], path):
@@ -44,3 +44,11 @@ def test_bounded_big_operators_get_limits_as_in_the_crohme_test_captions():
     assert with_crohme_limits(already) == already
     unbounded = "\\int f d x + \\sum x".split()
     assert with_crohme_limits(unbounded) == unbounded
+
+
+def test_crohme_labels_keep_only_what_ink_can_show():
+    raw = "\\mathrm { d } \\left ( x , y \\right ) = \\mathrm { c a r d } ( A ) \\, \\left . y ^ { 2 } \\right |".split()
+    assert in_crohme_symbols(raw) == "d ( x , y ) = c a r d ( A ) y ^ { 2 } |".split()
+    assert in_crohme_symbols("R _ { g } \\ltq ^ { - 1 } \\gtM".split()) == "R _ { g } < q ^ { - 1 } > M".split()
+    kept = "\\frac { a } { b } \\leq \\sqrt { x }".split()
+    assert in_crohme_symbols(kept) == kept
