@@ -9,6 +9,7 @@ GOLDEN = [
     (r"\dfrac{a}{b}", r"\frac { a } { b }"),
     (r"x \le y \ne z", r"x \leq y \neq z"),
     (r"q \lt -1 \gt p", r"q < - 1 > p"),
+    (r"a \ast b^\dag", r"a * b ^ { \dagger }"),
     (r"{ \bar { K } } _ { a }", r"\bar { K } _ { a }"),
     (r"{ \frac { 3 } { 4 } } t", r"\frac { 3 } { 4 } t"),
     (r"x^\frac12", r"x ^ { \frac { 1 } { 2 } }"),

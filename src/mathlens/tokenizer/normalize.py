@@ -27,6 +27,7 @@ ALIASES: dict[str, str] = {
     "\\owns": "\\ni", "\\doteqdot": "\\Doteq", "\\Bbb": "\\mathbb", "\\thinspace": "\\,",
     "\\medspace": "\\:", "\\thickspace": "\\;", "\\negthinspace": "\\!", "\\>": "\\:",
     "\\lt": "<", "\\gt": ">",  # MathJax's names, used by the CROHME 2013 test labels
+    "\\ast": "*", "\\dag": "\\dagger",  # in math mode TeX draws each pair as one and the same symbol
 }
 
 # Commands whose arguments are braced groups; a bare next atom is wrapped in braces.
