@@ -1,5 +1,6 @@
-"""Where a model goes wrong on an evaluated set: exact match by formula length, and the most common
-token substitutions, deletions and insertions (difflib alignment of the normalized sequences).
+"""Where a model goes wrong on an evaluated set: exact match by formula length, closing punctuation,
+and the most common token substitutions, deletions and insertions (difflib alignment of the
+normalized sequences).
 
     python benchmarks/error_analysis.py .cache/bench/crohme2014_bitmaps_pred.jsonl
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from mathlens.metrics.evaluate import canonical
 
 LENGTH_BINS = ((1, 5), (6, 10), (11, 20), (21, 40), (41, 10_000))
+SENTENCE_END = frozenset({".", ",", ";"})
 
 
 def main() -> None:
@@ -32,6 +34,13 @@ def main() -> None:
         hits = [ref == hyp for ref, hyp in pairs if low <= len(ref) <= high]
         if hits:
             print(f"| {low}–{high if high < 10_000 else '…'} | {len(hits)} | {100 * sum(hits) / len(hits):.1f}% |")
+
+    closing = [(ref[-1], hyp[-1] if hyp else "") for ref, hyp in pairs if ref and ref[-1] in SENTENCE_END]
+    wrote = [hyp in SENTENCE_END for _, hyp in closing]
+    added = sum(1 for ref, hyp in pairs if ref and ref[-1] not in SENTENCE_END and hyp and hyp[-1] in SENTENCE_END)
+    print(f"\nreferences closing with `.`, `,` or `;`: {len(closing)} of {len(pairs)}; the prediction closes with "
+          f"one of them in {sum(wrote)}, with the same one in {sum(r == h for r, h in closing)}; "
+          f"punctuation added where the reference has none: {added}")
 
     edits: dict[str, Counter] = {"replace": Counter(), "delete": Counter(), "insert": Counter()}
     for ref, hyp in pairs:
