@@ -96,11 +96,12 @@ def in_crohme_symbols(tokens: list[str]) -> list[str]:
         if token in ("\\left", "\\right") and following == ".":  # an invisible delimiter
             i += 2
             continue
+        if token == "}" and drop_closer and drop_closer.pop():
+            i += 1
+            continue
         if token == "{":
             drop_closer.append(False)
-        if token == "}" and drop_closer and drop_closer.pop():
-            pass
-        elif lost := _LOST_SPACE_RE.fullmatch(token):
+        if lost := _LOST_SPACE_RE.fullmatch(token):
             out += ["<" if lost[1] == "lt" else ">", *lost[2]]
         elif token not in _UNSEEN_IN_INK:
             out.append(token)
