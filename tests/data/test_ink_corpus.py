@@ -36,6 +36,21 @@ def test_ink_is_rendered_in_variants_with_normalized_labels(fixtures, tmp_path):
     assert (tmp_path / "out" / "shard0000" / "manifest.jsonl").stat().st_mtime_ns == stamp
 
 
+def test_swapped_variants_are_new_expressions_in_the_same_ink(fixtures, tmp_path):
+    ink = (fixtures / "inkml" / "b_x_plus_2_eq_3.crohme.inkml").read_bytes()
+    keys = "abcde"  # five copies: enough instances of each letter and digit to swap to
+    _tar_of({f"train/{k}.inkml": ink for k in keys}, tmp_path / "ink.tar.gz")
+    (tmp_path / "captions.txt").write_text("".join(f"{k}\tb x + 2 = 3\n" for k in keys))
+    cfg = InkRenderConfig(tmp_path / "ink.tar.gz", tmp_path / "captions.txt", tmp_path / "out", variants=2,
+                          swap_symbols=True)
+    records = [json.loads(line) for line in render_ink_corpus(cfg).read_text().splitlines()]
+    assert len(records) == 10 and {r["source"] for r in records} == {"crohme2016_swap"}
+    original = "b x + 2 = 3".split()
+    for r in records:
+        assert len(r["tokens"]) == len(original) and r["tokens"] != original
+        assert r["tokens"][2:5:2] == ["+", "="]
+
+
 def test_bounded_big_operators_get_limits_as_in_the_crohme_test_captions():
     assert with_crohme_limits("\\sum _ { i = 1 } ^ { n } x _ { i }".split()) == \
         "\\sum \\limits _ { i = 1 } ^ { n } x _ { i }".split()

@@ -19,6 +19,18 @@ def test_crohme_dialect(fixtures):
     assert ink.label == "1+1" and len(ink.strokes) == 4 and ink.strokes[0].shape == (3, 2)
 
 
+def test_symbol_segmentation_points_at_the_strokes(fixtures):
+    ink = parse_inkml(fixtures / "inkml" / "b_x_plus_2_eq_3.crohme.inkml")
+    assert [(s.label, s.strokes) for s in ink.symbols] == [
+        ("b", (0, 1)), ("x", (2, 3)), ("+", (4, 5)), ("2", (6,)), ("=", (7, 8)), ("3", (9,))]
+    assert parse_inkml(fixtures / "inkml" / "one_plus_one.crohme.inkml").symbols == ()
+    # An empty trace is dropped: the groups after it still point at the right strokes, a group on it goes.
+    text = (fixtures / "inkml" / "b_x_plus_2_eq_3.crohme.inkml").read_text()
+    ink = parse_inkml(text.replace("250 80, 270 70, 285 85, 250 140, 290 140", "").encode())
+    assert [(s.label, s.strokes) for s in ink.symbols][-2:] == [("=", (6, 7)), ("3", (8,))]
+    assert "2" not in [s.label for s in ink.symbols]
+
+
 def test_mathwriting_dialect_prefers_the_normalized_label(fixtures):
     ink = parse_inkml(fixtures / "inkml" / "x_equals_0.mathwriting.inkml")
     assert ink.label == "x=0" and len(ink.strokes) == 5

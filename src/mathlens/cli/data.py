@@ -35,6 +35,9 @@ def add_parser(sub: Any) -> None:
     k.add_argument("--captions", type=Path, default=DEFAULT_CROHME / "train_captions.txt")
     k.add_argument("--out", type=Path, default=Path(".cache/render/crohme"))
     k.add_argument("--variants", type=int, default=3, help="writing variants drawn per expression")
+    k.add_argument("--seed", type=int, default=0, help="the writing variants (and swaps) drawn")
+    k.add_argument("--swap-symbols", action="store_true",
+                   help="redraw one or two letters or digits of each expression as others, caption to match")
     k.set_defaults(run=run_render_ink)
 
     v = sub.add_parser("build-vocab", help="build the token vocabulary from a rendered manifest")
@@ -66,7 +69,8 @@ def run_render(args: argparse.Namespace) -> int:
 def run_render_ink(args: argparse.Namespace) -> int:
     from mathlens.data.ink_corpus import InkRenderConfig, render_ink_corpus
 
-    print(render_ink_corpus(InkRenderConfig(args.inkml_tar, args.captions, args.out, variants=args.variants)))
+    print(render_ink_corpus(InkRenderConfig(args.inkml_tar, args.captions, args.out, variants=args.variants,
+                                            seed=args.seed, swap_symbols=args.swap_symbols)))
     return 0
 
 

@@ -3,7 +3,9 @@
 Each variant draws the same strokes with its own pen width, size, slant and jitter, so the model
 sees handwriting drawn the many ways tablets and scans show it. Labels come from the tokenized
 CROHME captions, normalized like every other target and put in the convention the papers score
-in (`with_crohme_limits`). Resumable like the printed corpus: a shard with a manifest is done.
+in (`with_crohme_limits`). With `swap_symbols`, each variant also redraws a letter or digit as
+another (`symbol_swap`): new expressions from the same ink. Resumable like the printed corpus: a
+shard with a manifest is done.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from mathlens.data.inkml import SYMBOL_HEIGHT_PX, ink_scale, parse_inkml, render_strokes
+from mathlens.data.symbol_swap import SymbolBank, swap_symbols
 from mathlens.errors import InvalidInputError, LatexSyntaxError
 from mathlens.tokenizer.normalize import normalize
 
@@ -38,6 +41,7 @@ class InkRenderConfig:
     max_slant: float = 0.2
     jitter_px: float = 0.4
     seed: int = 0
+    swap_symbols: bool = False  # draw every variant with letters or digits swapped (see symbol_swap)
 
 
 def read_captions(path: Path) -> dict[str, str]:
@@ -125,31 +129,42 @@ def writing_variant(strokes: list[np.ndarray], rng: random.Random, max_slant: fl
 
 
 def _render_shard(index: int, members: list[tuple[str, bytes]], captions: dict[str, str],
-                  cfg: InkRenderConfig) -> int:
+                  cfg: InkRenderConfig, bank: SymbolBank | None = None) -> int:
     shard_dir = cfg.out_dir / f"shard{index:04d}"
     shard_dir.mkdir(parents=True, exist_ok=True)
     rng = random.Random(cfg.seed * 1_000_003 + index)
+    source = "crohme2016_swap" if bank else "crohme2016"
     records = []
     for name, data in members:
         key = Path(name).stem
         if key not in captions:
             continue
         try:
-            tokens = with_crohme_limits(normalize(captions[key]))
-            strokes = parse_inkml(data).strokes
-        except (InvalidInputError, LatexSyntaxError) as err:
+            ink = parse_inkml(data)
+        except InvalidInputError as err:
             logger.debug("skipping %s: %s", key, err)
             continue
         for v in range(cfg.variants):
-            ink = writing_variant(strokes, rng, cfg.max_slant, cfg.jitter_px)
-            scale = ink_scale(ink) * rng.uniform(*cfg.symbol_height_range) / SYMBOL_HEIGHT_PX
+            strokes, caption = ink.strokes, captions[key].split()
+            if bank is not None:
+                swapped = swap_symbols(ink, caption, bank, rng)
+                if swapped is None:
+                    break
+                strokes, caption = swapped
             try:
-                image = render_strokes(ink, scale=scale, width_px=rng.uniform(*cfg.width_range))
+                tokens = with_crohme_limits(normalize(" ".join(caption)))
+            except LatexSyntaxError as err:
+                logger.debug("skipping %s: %s", key, err)
+                break
+            ink_v = writing_variant(strokes, rng, cfg.max_slant, cfg.jitter_px)
+            scale = ink_scale(ink_v) * rng.uniform(*cfg.symbol_height_range) / SYMBOL_HEIGHT_PX
+            try:
+                image = render_strokes(ink_v, scale=scale, width_px=rng.uniform(*cfg.width_range))
             except InvalidInputError:
                 continue
             file_name = f"{key}_{v}.png"
             image.save(shard_dir / file_name)
-            records.append({"image": f"{shard_dir.name}/{file_name}", "tokens": tokens, "source": "crohme2016"})
+            records.append({"image": f"{shard_dir.name}/{file_name}", "tokens": tokens, "source": source})
     tmp = shard_dir / "manifest.jsonl.tmp"
     tmp.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     tmp.replace(shard_dir / "manifest.jsonl")
@@ -170,14 +185,28 @@ def _shards(archive: Path, size: int) -> Iterator[list[tuple[str, bytes]]]:
         yield shard
 
 
+def symbol_bank(archive: Path) -> SymbolBank:
+    """The letters and digits of every segmented InkML in the archive."""
+    bank = SymbolBank()
+    for members in _shards(archive, 1000):
+        for _, data in members:
+            try:
+                bank.add(parse_inkml(data))
+            except InvalidInputError:
+                continue
+    logger.info("symbol bank: %d glyphs of %d labels", sum(map(len, bank.glyphs.values())), len(bank.glyphs))
+    return bank
+
+
 def render_ink_corpus(cfg: InkRenderConfig) -> Path:
     """Render every captioned InkML of the archive; returns the merged manifest path."""
     captions = read_captions(cfg.captions)
+    bank = symbol_bank(cfg.inkml_tar) if cfg.swap_symbols else None
     num_shards = 0
     for index, members in enumerate(_shards(cfg.inkml_tar, cfg.shard_size)):
         num_shards += 1
         if not (cfg.out_dir / f"shard{index:04d}" / "manifest.jsonl").exists():
-            count = _render_shard(index, members, captions, cfg)
+            count = _render_shard(index, members, captions, cfg, bank)
             logger.info("ink shard %d: %d images", index + 1, count)
     merged = cfg.out_dir / "manifest.jsonl"
     with merged.open("w", encoding="utf-8") as out:

@@ -30,9 +30,16 @@ Strokes = Sequence[Sequence[Sequence[float]]]
 
 
 @dataclass(frozen=True)
+class Symbol:
+    label: str  # as annotated: `x`, `\alpha`, `-` (also a fraction bar), `\sqrt`
+    strokes: tuple[int, ...]  # indices into Ink.strokes
+
+
+@dataclass(frozen=True)
 class Ink:
     strokes: list[np.ndarray] = field(default_factory=list)  # each (N, 2): x, y (y grows downwards)
     label: str | None = None  # the LaTeX annotation, if the file has one
+    symbols: tuple[Symbol, ...] = ()  # the symbol segmentation (CROHME training files have one)
 
 
 def looks_like_inkml(data: bytes) -> bool:
@@ -53,13 +60,15 @@ def parse_inkml(source: str | Path | bytes) -> Ink:
         raise InvalidInputError(f"malformed InkML: {err}") from None
     if _local(root.tag) != "ink":
         raise InvalidInputError(f"not InkML: root element is <{_local(root.tag)}>")
-    strokes = [_parse_trace(el.text or "", i) for i, el in enumerate(root.iter()) if _local(el.tag) == "trace"]
-    strokes = [s for s in strokes if len(s)]
+    traces = [(el.get("id"), _parse_trace(el.text or "", i))
+              for i, el in enumerate(el for el in root.iter() if _local(el.tag) == "trace")]
+    traces = [(trace_id, s) for trace_id, s in traces if len(s)]
+    strokes = [s for _, s in traces]
     if not strokes:
         raise InvalidInputError("InkML file has no strokes")
     if sum(len(s) for s in strokes) > MAX_POINTS:
         raise InvalidInputError(f"InkML file has more than {MAX_POINTS:,} points")
-    return Ink(strokes, _label(root))
+    return Ink(strokes, _label(root), _symbols(root, {trace_id: i for i, (trace_id, _) in enumerate(traces)}))
 
 
 def _local(tag: str) -> str:
@@ -72,6 +81,20 @@ def _label(root: ET.Element) -> str | None:
         if annotations.get(key):
             return annotations[key].strip().strip("$").strip()
     return None
+
+
+def _symbols(root: ET.Element, index_of: dict[str | None, int]) -> tuple[Symbol, ...]:
+    """The annotated trace groups; a group pointing at a missing or empty trace is left out."""
+    out = []
+    for group in root.iter():
+        if _local(group.tag) != "traceGroup":
+            continue
+        labels = [(el.text or "").strip() for el in group
+                  if _local(el.tag) == "annotation" and el.get("type") == "truth"]
+        refs = [el.get("traceDataRef") for el in group if _local(el.tag) == "traceView"]
+        if labels and labels[0] and refs and all(ref in index_of for ref in refs):
+            out.append(Symbol(labels[0], tuple(index_of[ref] for ref in refs)))
+    return tuple(out)
 
 
 def _parse_trace(text: str, index: int) -> np.ndarray:

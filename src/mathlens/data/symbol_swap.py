@@ -1,0 +1,126 @@
+"""Symbol swaps: new handwritten expressions from the symbol segmentation of the CROHME training ink.
+
+Most handwriting errors are one symbol read as another (`x`/`X`, `4`/`1`, `z`/`2`: seven in ten
+token edits on the CROHME 2014 InkML), and CROHME has only 8,835 training expressions.
+Every training file says which strokes make which symbol, so a letter or digit can be redrawn
+with another writer's instance of another letter or digit, and the caption changed to match:
+`x ^ { 2 } + 1` becomes `b ^ { 7 } + 1` in a new hand, the layout kept. A label is swapped only
+where the caption holds it exactly as often as the segmentation does, so every occurrence changes
+in both, and only for a glyph that fits the old one's place.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from mathlens.data.inkml import SYMBOL_HEIGHT_PX, Ink, Symbol, ink_scale
+
+DIGITS = frozenset(string.digits)
+GREEK = frozenset({"\\alpha", "\\beta", "\\gamma", "\\theta", "\\pi", "\\phi", "\\sigma", "\\mu", "\\lambda",
+                   "\\Delta"})
+LETTERS = frozenset(string.ascii_letters) | GREEK
+# Below the baseline by about a third of their height; the rest sit on it.
+DESCENDERS = frozenset({"g", "j", "p", "q", "y", "\\beta", "\\gamma", "\\mu"})
+DESCENT = 0.35
+MIN_INSTANCES = 5  # a label with fewer glyphs would repeat the same few hands
+TRIES = 8
+
+
+def kind_of(label: str) -> frozenset[str] | None:
+    """The labels a symbol may turn into: digits into digits, letters (Latin, Greek) into letters."""
+    return DIGITS if label in DIGITS else LETTERS if label in LETTERS else None
+
+
+@dataclass(frozen=True)
+class Glyph:
+    strokes: tuple[np.ndarray, ...]  # box corner at (0, 0), in units of its writer's symbol size
+    width: float
+    height: float
+
+
+class SymbolBank:
+    """Every letter and digit of the training ink, free of its writer's scale and position."""
+
+    def __init__(self) -> None:
+        self.glyphs: dict[str, list[Glyph]] = defaultdict(list)
+        self._heights: dict[str, float] = {}
+
+    def add(self, ink: Ink) -> None:
+        size = SYMBOL_HEIGHT_PX / ink_scale(ink.strokes)  # the writer's typical symbol, in ink units
+        for symbol in ink.symbols:
+            if kind_of(symbol.label) is None:
+                continue
+            lo, hi = _box(ink, symbol)
+            strokes = tuple((ink.strokes[i] - lo) / size for i in symbol.strokes)
+            width, height = (hi - lo) / size
+            if height > 0.05:
+                self.glyphs[symbol.label].append(Glyph(strokes, float(width), float(height)))
+        self._heights.clear()
+
+    def labels(self, kind: frozenset[str]) -> list[str]:
+        return sorted(label for label in kind if len(self.glyphs.get(label, ())) >= MIN_INSTANCES)
+
+    def relative_height(self, label: str) -> float:
+        """The label's median height against its writers' typical symbol: `b` is taller than `a`."""
+        if label not in self._heights:
+            self._heights[label] = float(np.median([g.height for g in self.glyphs[label]]))
+        return self._heights[label]
+
+
+def _box(ink: Ink, symbol: Symbol) -> tuple[np.ndarray, np.ndarray]:
+    points = np.concatenate([ink.strokes[i] for i in symbol.strokes])
+    return points.min(axis=0), points.max(axis=0)
+
+
+def _place(glyph: Glyph, new: str, old: str, lo: np.ndarray, hi: np.ndarray,
+           bank: SymbolBank) -> list[np.ndarray] | None:
+    """The glyph drawn where the old symbol was: same baseline and centre, height by label; None if too wide."""
+    old_height = float(hi[1] - lo[1])
+    if old_height <= 0:
+        return None
+    height = old_height * bank.relative_height(new) / bank.relative_height(old)
+    k = height / glyph.height
+    width = glyph.width * k
+    if width > (hi[0] - lo[0]) + 0.5 * max(old_height, height):
+        return None  # it would run into its neighbours
+    baseline = hi[1] - (DESCENT * old_height if old in DESCENDERS else 0.0)
+    bottom = baseline + (DESCENT * height if new in DESCENDERS else 0.0)
+    corner = np.array([(lo[0] + hi[0]) / 2 - width / 2, bottom - height])
+    return [s * k + corner for s in glyph.strokes]
+
+
+def swap_symbols(ink: Ink, caption: list[str], bank: SymbolBank, rng: random.Random,
+                 max_labels: int = 2) -> tuple[list[np.ndarray], list[str]] | None:
+    """Strokes and caption tokens with one or two letters or digits redrawn as others; None if none can be."""
+    by_label: dict[str, list[Symbol]] = defaultdict(list)
+    for symbol in ink.symbols:
+        if kind_of(symbol.label) is not None:
+            by_label[symbol.label].append(symbol)
+    counts = Counter(caption)
+    swappable = sorted(label for label, symbols in by_label.items()
+                       if counts[label] == len(symbols) and bank.glyphs.get(label))
+    if not swappable:
+        return None
+    removed: set[int] = set()
+    added: list[np.ndarray] = []
+    renamed: dict[str, str] = {}
+    for old in rng.sample(swappable, rng.randint(1, min(max_labels, len(swappable)))):
+        choices = [label for label in bank.labels(kind_of(old)) if label != old]  # type: ignore[arg-type]
+        for _ in range(TRIES if choices else 0):
+            new = rng.choice(choices)
+            glyph = rng.choice(bank.glyphs[new])  # one hand for every occurrence, as one writer would
+            placed = [_place(glyph, new, old, *_box(ink, s), bank) for s in by_label[old]]
+            if all(p is not None for p in placed):
+                removed.update(i for s in by_label[old] for i in s.strokes)
+                added.extend(stroke for p in placed for stroke in p)  # type: ignore[union-attr]
+                renamed[old] = new
+                break
+    if not renamed:
+        return None
+    strokes = [s for i, s in enumerate(ink.strokes) if i not in removed] + added
+    return strokes, [renamed.get(token, token) for token in caption]
