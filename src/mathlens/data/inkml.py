@@ -60,8 +60,8 @@ def parse_inkml(source: str | Path | bytes) -> Ink:
         raise InvalidInputError(f"malformed InkML: {err}") from None
     if _local(root.tag) != "ink":
         raise InvalidInputError(f"not InkML: root element is <{_local(root.tag)}>")
-    traces = [(el.get("id"), _parse_trace(el.text or "", i))
-              for i, el in enumerate(el for el in root.iter() if _local(el.tag) == "trace")]
+    elements = [el for el in root.iter() if _local(el.tag) == "trace"]
+    traces = [(el.get("id"), _parse_trace(el.text or "", i)) for i, el in enumerate(elements)]
     traces = [(trace_id, s) for trace_id, s in traces if len(s)]
     strokes = [s for _, s in traces]
     if not strokes:
