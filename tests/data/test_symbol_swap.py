@@ -3,8 +3,8 @@ import random
 import numpy as np
 import pytest
 
-from mathlens.data.inkml import parse_inkml
-from mathlens.data.symbol_swap import DIGITS, LETTERS, SymbolBank, swap_symbols
+from mathlens.data.inkml import Symbol, parse_inkml
+from mathlens.data.symbol_swap import DIGITS, LETTERS, OPERATORS, SymbolBank, swap_symbols
 
 CAPTION = "b x + 2 = 3".split()
 
@@ -57,3 +57,41 @@ def test_a_label_the_caption_counts_otherwise_is_not_swapped(ink, bank):
         assert swapped.count("x") >= 2
     nothing = SymbolBank()
     assert swap_symbols(ink, CAPTION, nothing, random.Random(0)) is None
+
+
+def _relabelled(ink, names):
+    symbols = tuple(Symbol(names.get(s.label, s.label), s.strokes) for s in ink.symbols)
+    return type(ink)(ink.strokes, ink.label, symbols)
+
+
+def test_operators_are_banked_only_where_the_caption_counts_them_as_the_ink_does(ink):
+    bank = SymbolBank()
+    bank.add(ink)  # no caption: letters and digits only
+    assert sorted(bank.glyphs) == ["2", "3", "b", "x"]
+    bank.add(ink, CAPTION)
+    assert bank.glyphs["+"] and bank.glyphs["="]
+    fraction = SymbolBank()  # the ink's `+` annotated `-` but absent from the caption, as a fraction bar is
+    fraction.add(_relabelled(ink, {"+": "-"}), "\\frac { b x } { 2 } = 3".split())
+    assert "-" not in fraction.glyphs and fraction.glyphs["="]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_operators_and_relations_swap_in_place_and_in_the_caption_convention(ink, seed):
+    bank = SymbolBank()
+    for _ in range(5):  # a second hand whose `x` is a \times and whose `3` a `>` (`\gt` in CROHME's segmentation)
+        bank.add(ink, CAPTION)
+        bank.add(_relabelled(ink, {"x": "\\times", "3": "\\gt"}), "b \\times + 2 = >".split())
+    strokes, caption = swap_symbols(ink, CAPTION, bank, random.Random(seed), kinds=("operators", "relations"))
+    assert caption[:2] == ["b", "x"] and caption[3::2] == ["2", "3"]
+    assert (caption[2], caption[4]) in (("\\times", "="), ("+", ">"), ("\\times", ">"))
+    kept = [ink.strokes[i] for s in ink.symbols if s.label in ("b", "x", "2", "3") for i in s.strokes]
+    assert all(any(np.array_equal(k, s) for s in strokes) for k in kept)
+    # Centred where the old operator was: `+` spans x 200-230, y 105-135; `=` x 310-340, y 110-125.
+    for changed, (lo, hi), centre in ((caption[2] != "+", (195, 235), (215, 120)),
+                                       (caption[4] != "=", (305, 345), (325, 117.5))):
+        drawn = [s for s in strokes if lo <= s[:, 0].mean() <= hi]
+        is_new = [not any(np.array_equal(d, k) for k in ink.strokes) for d in drawn]
+        assert drawn and all(is_new) == changed and any(is_new) == changed
+        if changed:
+            points = np.concatenate(drawn)
+            assert (points.min(axis=0) + points.max(axis=0)) / 2 == pytest.approx(centre, abs=1)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mathlens.data.render import FONTS
+from mathlens.data.symbol_swap import KINDS as SWAP_KINDS
 
 DEFAULT_CORPUS = Path("../shared/datasets/formulas/formulas.tsv.gz")
 DEFAULT_IM2LATEX_VAL = Path("../shared/datasets/im2latex100k/val")
@@ -37,7 +38,9 @@ def add_parser(sub: Any) -> None:
     k.add_argument("--variants", type=int, default=3, help="writing variants drawn per expression")
     k.add_argument("--seed", type=int, default=0, help="the writing variants (and swaps) drawn")
     k.add_argument("--swap-symbols", action="store_true",
-                   help="redraw one or two letters or digits of each expression as others, caption to match")
+                   help="redraw one or two symbols of each expression as others of their kind, caption to match")
+    k.add_argument("--swap-kinds", nargs="+", choices=sorted(SWAP_KINDS), default=sorted(SWAP_KINDS),
+                   help="which symbols --swap-symbols may change (stage 13 trained on: digits letters)")
     k.set_defaults(run=run_render_ink)
 
     v = sub.add_parser("build-vocab", help="build the token vocabulary from a rendered manifest")
@@ -70,7 +73,8 @@ def run_render_ink(args: argparse.Namespace) -> int:
     from mathlens.data.ink_corpus import InkRenderConfig, render_ink_corpus
 
     print(render_ink_corpus(InkRenderConfig(args.inkml_tar, args.captions, args.out, variants=args.variants,
-                                            seed=args.seed, swap_symbols=args.swap_symbols)))
+                                            seed=args.seed, swap_symbols=args.swap_symbols,
+                                            swap_kinds=tuple(args.swap_kinds))))
     return 0
 
 

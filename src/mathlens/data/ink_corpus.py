@@ -3,8 +3,9 @@
 Each variant draws the same strokes with its own pen width, size, slant and jitter, so the model
 sees handwriting drawn the many ways tablets and scans show it. Labels come from the tokenized
 CROHME captions, normalized like every other target and put in the convention the papers score
-in (`with_crohme_limits`). With `swap_symbols`, each variant also redraws a letter or digit as
-another (`symbol_swap`): new expressions from the same ink. Resumable like the printed corpus: a
+in (`with_crohme_limits`). With `swap_symbols`, each variant also redraws one or two symbols
+(letters, digits, operators, relations) as others of their kind (`symbol_swap`): new expressions
+from the same ink. Resumable like the printed corpus: a
 shard with a manifest is done.
 """
 
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from mathlens.data.inkml import SYMBOL_HEIGHT_PX, ink_scale, parse_inkml, render_strokes
+from mathlens.data.symbol_swap import KINDS as SWAP_KINDS
 from mathlens.data.symbol_swap import SymbolBank, swap_symbols
 from mathlens.errors import InvalidInputError, LatexSyntaxError
 from mathlens.tokenizer.normalize import normalize
@@ -41,7 +43,8 @@ class InkRenderConfig:
     max_slant: float = 0.2
     jitter_px: float = 0.4
     seed: int = 0
-    swap_symbols: bool = False  # draw every variant with letters or digits swapped (see symbol_swap)
+    swap_symbols: bool = False  # draw every variant with symbols swapped for others of their kind (see symbol_swap)
+    swap_kinds: tuple[str, ...] = tuple(SWAP_KINDS)  # which kinds may change (stage 13: digits, letters)
 
 
 def read_captions(path: Path) -> dict[str, str]:
@@ -147,7 +150,7 @@ def _render_shard(index: int, members: list[tuple[str, bytes]], captions: dict[s
         for v in range(cfg.variants):
             strokes, caption = ink.strokes, captions[key].split()
             if bank is not None:
-                swapped = swap_symbols(ink, caption, bank, rng)
+                swapped = swap_symbols(ink, caption, bank, rng, kinds=cfg.swap_kinds)
                 if swapped is None:
                     break
                 strokes, caption = swapped
@@ -185,13 +188,13 @@ def _shards(archive: Path, size: int) -> Iterator[list[tuple[str, bytes]]]:
         yield shard
 
 
-def symbol_bank(archive: Path) -> SymbolBank:
-    """The letters and digits of every segmented InkML in the archive."""
+def symbol_bank(archive: Path, captions: dict[str, str]) -> SymbolBank:
+    """The letters, digits, operators and relations of every segmented InkML in the archive."""
     bank = SymbolBank()
     for members in _shards(archive, 1000):
-        for _, data in members:
+        for name, data in members:
             try:
-                bank.add(parse_inkml(data))
+                bank.add(parse_inkml(data), captions.get(Path(name).stem, "").split())
             except InvalidInputError:
                 continue
     logger.info("symbol bank: %d glyphs of %d labels", sum(map(len, bank.glyphs.values())), len(bank.glyphs))
@@ -201,7 +204,7 @@ def symbol_bank(archive: Path) -> SymbolBank:
 def render_ink_corpus(cfg: InkRenderConfig) -> Path:
     """Render every captioned InkML of the archive; returns the merged manifest path."""
     captions = read_captions(cfg.captions)
-    bank = symbol_bank(cfg.inkml_tar) if cfg.swap_symbols else None
+    bank = symbol_bank(cfg.inkml_tar, captions) if cfg.swap_symbols else None
     num_shards = 0
     for index, members in enumerate(_shards(cfg.inkml_tar, cfg.shard_size)):
         num_shards += 1
