@@ -10,7 +10,6 @@ Markdown table; quote its medians in BENCHMARKS.md with the command line used.
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import subprocess
 import sys
@@ -36,13 +35,20 @@ def time_each(recognizer: Recognizer, paths: list[Path]) -> list[float]:
     return out
 
 
+# The child reports its own high-water mark (VmHWM) at exit. getrusage(RUSAGE_CHILDREN) would not
+# do: a child's ru_maxrss starts from this process's peak, inherited through fork and exec, so it
+# measured the benchmark (two models loaded, batches decoded) rather than `mathlens predict`.
+_REPORT_PEAK = ("import atexit, runpy, sys; atexit.register(lambda: print('VmHWM', [l.split()[1] for l in "
+                "open('/proc/self/status') if l.startswith('VmHWM')][0], file=sys.stderr)); "
+                "sys.argv = sys.argv[1:]; runpy.run_module('mathlens.cli.main', run_name='__main__')")
+
+
 def peak_rss_of_cli(model_dir: Path, paths: list[Path]) -> float:
     """Peak RSS (MB) of a `mathlens predict` process over the given images."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-m", "mathlens.cli.main", "predict", "--model-dir", str(model_dir),
-                    *map(str, paths)], check=True, capture_output=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(before, after) / 1024
+    run = subprocess.run([sys.executable, "-c", _REPORT_PEAK, "mathlens", "predict", "--model-dir", str(model_dir),
+                          *map(str, paths)], check=True, capture_output=True, text=True)
+    kb = next(line.split()[1] for line in run.stderr.splitlines() if line.startswith("VmHWM"))
+    return int(kb) / 1024
 
 
 def measure(model_dir: Path, paths: list[Path], threads: int, beam: int) -> dict[str, float]:

@@ -23,13 +23,22 @@ class PreprocessConfig:
     # Content taller than this (in pixels) is taken to be a high-resolution picture and shrunk.
     max_content_height: int = 160
     pad_multiple: int = 8
+    # Empty rows and columns after the content (below and right). Training batches pad every image
+    # to the largest of its batch, so the model rarely saw ink near the bottom or right edge, where
+    # the convolutions' zero padding differs from the background they learnt: one image alone, cut
+    # tight, read im2latex val at 11.1% exact match, 16.0% with 16 px here (BENCHMARKS.md).
+    trailing_pad: int = 16
     # High-resolution pictures (a retina screenshot, a 300 dpi scan) are shrunk to `target_dpi`
-    # when their estimated resolution exceeds `max_dpi`; see preprocess.estimate_dpi. 120 rather
-    # than 95: CROHME 2014 bitmaps BLEU-4 0.180 -> 0.203 with printed 3x screenshots unchanged
-    # (BENCHMARKS.md, "Shrinking high-resolution pictures").
+    # when their estimated resolution exceeds `max_dpi` (see preprocess.estimate_dpi), and
+    # low-resolution ones enlarged towards `min_dpi`, by at most `max_enlarge`: the stride-16
+    # encoder reads type better with more pixels per glyph, even beyond the training renders'
+    # 68-115 dpi. 140 for both since session 14 (im2latex val BLEU-4 0.764 -> 0.799, CROHME 2014
+    # bitmaps 22.4% -> 26.2% exact; BENCHMARKS.md, "Enlarging small type").
     auto_scale: bool = True
-    target_dpi: float = 120.0
+    target_dpi: float = 140.0
     max_dpi: float = 165.0
+    min_dpi: float = 140.0
+    max_enlarge: float = 1.3  # the estimate takes thin web-rendered strokes (KaTeX, MathJax) for small type
 
 
 @dataclass(frozen=True)

@@ -62,12 +62,12 @@ def test_averaged_weights_are_the_mean_and_other_models_are_refused(tiny_checkpo
 def test_export_cli_sets_preprocessing_the_model_carries(tiny_checkpoint, tmp_path, capsys):
     from mathlens.cli.main import main
 
-    assert main(["export", str(tiny_checkpoint), str(tmp_path / "out"), "--preprocess", "target_dpi=140",
+    assert main(["export", str(tiny_checkpoint), str(tmp_path / "out"), "--preprocess", "target_dpi=130",
                  "--save-pt", str(tmp_path / "half.pt")]) == 0
     meta = json.loads((tmp_path / "out" / "model.json").read_text())
-    assert meta["model_config"]["preprocess"]["target_dpi"] == 140
-    assert checkpoint.load(tmp_path / "half.pt").model_config.preprocess.target_dpi == 140
-    assert checkpoint.load(tiny_checkpoint).model_config.preprocess.target_dpi != 140  # the source is untouched
+    assert meta["model_config"]["preprocess"]["target_dpi"] == 130
+    assert checkpoint.load(tmp_path / "half.pt").model_config.preprocess.target_dpi == 130
+    assert checkpoint.load(tiny_checkpoint).model_config.preprocess.target_dpi != 130  # the source is untouched
 
     assert main(["export", str(tiny_checkpoint), str(tmp_path / "bad"), "--preprocess", "dpi=140"]) == 2
     assert "no such field" in capsys.readouterr().err

@@ -18,6 +18,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--beam", type=int, default=1)
     p.add_argument("--model-dir", type=Path, default=None)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch-size", type=int, default=64, help="1 reads each image alone, as `mathlens predict FILE` does")
     p.set_defaults(run=run)
 
 
@@ -32,6 +33,6 @@ def run(args: argparse.Namespace) -> int:
     name = args.name or args.data_dir.resolve().name
     with tqdm(total=len(samples), unit="img", file=sys.stderr, disable=None) as bar:
         scores = evaluate(lambda paths: recognizer.recognize_batch(paths, errors="return"), samples, args.out, name,
-                          progress=bar.update)
+                          batch_size=args.batch_size, progress=bar.update)
     print(json.dumps(scores.as_dict(), indent=2))
     return 0

@@ -193,26 +193,28 @@ def estimate_dpi(ink: np.ndarray) -> float:
 
 
 def normalize_scale(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
-    """Shrink high-resolution pictures to the resolution the model was trained at."""
+    """Shrink high-resolution pictures to `target_dpi`, enlarge low-resolution ones to `min_dpi`."""
     if not cfg.auto_scale:
         return ink
     dpi = estimate_dpi(ink)
-    return resize(ink, cfg.target_dpi / dpi) if dpi > cfg.max_dpi else ink
+    if dpi > cfg.max_dpi:
+        return resize(ink, cfg.target_dpi / dpi)
+    return resize(ink, min(cfg.min_dpi / dpi, cfg.max_enlarge)) if dpi < cfg.min_dpi else ink
 
 
 def fit(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     """Cropped ink -> padded model input (H, W), shrunk when it exceeds the configured limits."""
     height, width = ink.shape
-    inner_h, inner_w = cfg.max_height - 2 * cfg.margin, cfg.max_width - 2 * cfg.margin
+    inner_h, inner_w = (limit - 2 * cfg.margin - cfg.trailing_pad for limit in (cfg.max_height, cfg.max_width))
     scale = min(1.0, cfg.max_content_height / height, inner_h / height, inner_w / width)
     if scale < 1.0:
         ink = resize(ink, scale)
         height, width = ink.shape
     m = cfg.pad_multiple
-    out_h = -(-(height + 2 * cfg.margin) // m) * m
-    out_w = -(-(width + 2 * cfg.margin) // m) * m
-    out = np.zeros((out_h, out_w), dtype=np.float32)
-    top, left = (out_h - height) // 2, cfg.margin
+    box_h = -(-(height + 2 * cfg.margin) // m) * m
+    box_w = -(-(width + 2 * cfg.margin) // m) * m
+    out = np.zeros((box_h + cfg.trailing_pad, box_w + cfg.trailing_pad), dtype=np.float32)
+    top, left = (box_h - height) // 2, cfg.margin
     out[top: top + height, left: left + width] = ink
     return out
 
