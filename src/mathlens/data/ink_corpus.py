@@ -5,8 +5,7 @@ sees handwriting drawn the many ways tablets and scans show it. Labels come from
 CROHME captions, normalized like every other target and put in the convention the papers score
 in (`with_crohme_limits`). With `swap_symbols`, each variant also redraws one or two symbols
 (letters, digits, operators, relations) as others of their kind (`symbol_swap`): new expressions
-from the same ink. Resumable like the printed corpus: a
-shard with a manifest is done.
+from the same ink. Resumable like the printed corpus: a shard with a manifest is done.
 """
 
 from __future__ import annotations
