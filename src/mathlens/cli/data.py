@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mathlens.data.render import FONTS
+from mathlens.data.symbol_swap import DEFAULT_KINDS as DEFAULT_SWAP_KINDS
 from mathlens.data.symbol_swap import KINDS as SWAP_KINDS
 
 DEFAULT_CORPUS = Path("../shared/datasets/formulas/formulas.tsv.gz")
@@ -39,8 +40,8 @@ def add_parser(sub: Any) -> None:
     k.add_argument("--seed", type=int, default=0, help="the writing variants (and swaps) drawn")
     k.add_argument("--swap-symbols", action="store_true",
                    help="redraw one or two symbols of each expression as others of their kind, caption to match")
-    k.add_argument("--swap-kinds", nargs="+", choices=sorted(SWAP_KINDS), default=sorted(SWAP_KINDS),
-                   help="which symbols --swap-symbols may change (stage 13 trained on: digits letters)")
+    k.add_argument("--swap-kinds", nargs="+", choices=sorted(SWAP_KINDS), default=list(DEFAULT_SWAP_KINDS),
+                   help="which symbols --swap-symbols may change (default: digits letters)")
     k.set_defaults(run=run_render_ink)
 
     v = sub.add_parser("build-vocab", help="build the token vocabulary from a rendered manifest")

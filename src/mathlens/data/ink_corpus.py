@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from mathlens.data.inkml import SYMBOL_HEIGHT_PX, ink_scale, parse_inkml, render_strokes
-from mathlens.data.symbol_swap import KINDS as SWAP_KINDS
+from mathlens.data.symbol_swap import DEFAULT_KINDS as DEFAULT_SWAP_KINDS
 from mathlens.data.symbol_swap import SymbolBank, swap_symbols
 from mathlens.errors import InvalidInputError, LatexSyntaxError
 from mathlens.tokenizer.normalize import normalize
@@ -43,7 +43,7 @@ class InkRenderConfig:
     jitter_px: float = 0.4
     seed: int = 0
     swap_symbols: bool = False  # draw every variant with symbols swapped for others of their kind (see symbol_swap)
-    swap_kinds: tuple[str, ...] = tuple(SWAP_KINDS)  # which kinds may change (stage 13: digits, letters)
+    swap_kinds: tuple[str, ...] = DEFAULT_SWAP_KINDS  # which kinds may change (symbol_swap.KINDS)
 
 
 def read_captions(path: Path) -> dict[str, str]:
