@@ -28,6 +28,7 @@ LETTERS = frozenset(string.ascii_letters) | GREEK
 # Operators and relations sit on the math axis: centred where the old one was, at the writer's size.
 OPERATORS = frozenset({"+", "-", "\\times", "\\div", "\\pm"})
 RELATIONS = frozenset({"=", "\\lt", "\\gt", "\\leq", "\\geq", "\\neq"})
+CENTRED = OPERATORS | RELATIONS
 KINDS = {"digits": DIGITS, "letters": LETTERS, "operators": OPERATORS, "relations": RELATIONS}
 DEFAULT_KINDS = ("digits", "letters")  # operators and relations measured no gain (session 14)
 CAPTION_TOKEN = {"\\lt": "<", "\\gt": ">"}  # the segmentation says `\lt`, the captions `<`
@@ -71,13 +72,13 @@ class SymbolBank:
         annotated = Counter(symbol.label for symbol in ink.symbols)
         for symbol in ink.symbols:
             kind = kind_of(symbol.label)
-            if kind is None or (kind in (OPERATORS, RELATIONS)
+            if kind is None or (symbol.label in CENTRED
                                 and counts[caption_token(symbol.label)] != annotated[symbol.label]):
                 continue
             lo, hi = _box(ink, symbol)
             strokes = tuple((ink.strokes[i] - lo) / size for i in symbol.strokes)
             width, height = (hi - lo) / size
-            if (height if kind in (DIGITS, LETTERS) else max(width, height)) > 0.05:  # a `-` is flat
+            if (max(width, height) if symbol.label in CENTRED else height) > 0.05:  # a `-` is flat
                 self.glyphs[symbol.label].append(Glyph(strokes, float(width), float(height)))
         self._heights.clear()
 
@@ -107,7 +108,7 @@ def _place(glyph: Glyph, new: str, old: str, lo: np.ndarray, hi: np.ndarray,
 
     Operators and relations keep the centre, at the writer's `size`: a `-` has no height to scale by.
     """
-    if old in OPERATORS or old in RELATIONS:
+    if old in CENTRED:
         width, height = glyph.width * size, glyph.height * size
         if width > (hi[0] - lo[0]) + 0.5 * size:
             return None

@@ -193,7 +193,7 @@ def estimate_dpi(ink: np.ndarray) -> float:
 
 
 def normalize_scale(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
-    """Shrink high-resolution pictures to `target_dpi`, enlarge low-resolution ones to `min_dpi`."""
+    """Shrink high-resolution pictures to `target_dpi`; enlarge low-resolution ones towards `min_dpi`, at most `max_enlarge`×."""
     if not cfg.auto_scale:
         return ink
     dpi = estimate_dpi(ink)
