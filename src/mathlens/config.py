@@ -39,6 +39,7 @@ class PreprocessConfig:
     max_dpi: float = 165.0
     min_dpi: float = 140.0
     max_enlarge: float = 1.3  # the estimate takes thin web-rendered strokes (KaTeX, MathJax) for small type
+    max_glyph_px: float = 0.0  # symbols larger than this are shrunk to it (0: off); see normalize_scale
 
 
 @dataclass(frozen=True)

@@ -173,3 +173,41 @@ def test_low_resolution_renders_are_enlarged_towards_min_dpi(tmp_path):
         expected = min(max(CFG.min_dpi / estimate, 1.0), CFG.max_enlarge)  # 70: capped, 170: left alone
         ratio = ink_width(preprocess(render, CFG)) / ink_width(preprocess(render, native))
         assert ratio == pytest.approx(expected, abs=0.04), (dpi, estimate)
+
+
+def test_component_sizes_counts_8_connected_pieces():
+    from mathlens.inference.preprocess import component_sizes
+
+    mask = np.zeros((12, 20), bool)
+    mask[1:6, 2] = True  # a stem, 5 tall
+    mask[6, 3] = True  # touching it only diagonally: the same piece, now 6 tall and 2 wide
+    mask[2:4, 10:16] = True  # a block 2x6
+    mask[9, 18] = True  # a dot
+    heights, widths = component_sizes(mask)
+    assert sorted(zip(heights.tolist(), widths.tolist())) == [(1, 1), (2, 6), (6, 2)]
+    assert component_sizes(np.zeros((4, 4), bool))[0].size == 0
+
+
+def test_component_sizes_joins_a_piece_that_winds_back():
+    from mathlens.inference.preprocess import component_sizes
+
+    mask = np.zeros((9, 9), bool)  # a spiral: labels must travel through many runs
+    mask[0, :] = mask[:, 8] = mask[8, :] = mask[2:, 0] = mask[2, :7] = mask[2:7, 6] = mask[6, 2:7] = True
+    heights, widths = component_sizes(mask)
+    assert heights.tolist() == [9] and widths.tolist() == [9]
+
+
+def test_large_handwriting_is_shrunk_to_max_glyph_px():
+    """Thick strokes on large symbols, as in a phone photo of a felt pen: the stroke-width
+    estimate leaves them alone, the glyph cap brings the symbols down to max_glyph_px."""
+    from mathlens.inference.preprocess import crop_to_ink, glyph_size, normalize_scale
+
+    image = Image.new("L", (400, 120), 255)
+    for x in range(20, 380, 60):  # six "symbols" 80 px tall, strokes 2 px wide (read as ~155 dpi)
+        image.paste(0, (x, 20, x + 2, 100))
+        image.paste(0, (x, 20, x + 30, 22))
+    ink = crop_to_ink(1.0 - np.asarray(image, np.float32) / 255)
+    assert glyph_size(ink) == pytest.approx(80, abs=1)
+    capped = normalize_scale(ink, PreprocessConfig(min_dpi=0.0, max_glyph_px=20.0))
+    assert capped.shape[0] == pytest.approx(ink.shape[0] * 20 / 80, abs=1)
+    assert normalize_scale(ink, PreprocessConfig(min_dpi=0.0)).shape == ink.shape  # off by default

@@ -192,14 +192,77 @@ def estimate_dpi(ink: np.ndarray) -> float:
     return max(1.0, (stroke_width(ink) - _STROKE_OFFSET) / _STROKE_PER_DPI)
 
 
+def component_sizes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Heights and widths of the 8-connected components of a boolean mask.
+
+    The nodes are the row runs; runs in adjacent rows that touch are joined by label propagation
+    with pointer jumping, all in numpy (inference needs no scipy or OpenCV).
+    """
+    height, width = mask.shape
+    edges = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)  # one past each run's last pixel
+    if rows.size == 0:
+        return np.zeros(0, int), np.zeros(0, int)
+    line = width + 2
+    # A run [start, end) in row r touches a run [s, e) of row r-1 when e >= start and s <= end.
+    first = np.searchsorted(rows * line + ends, (rows - 1) * line + starts, side="left")
+    last = np.searchsorted(rows * line + starts, (rows - 1) * line + ends, side="right")
+    count = np.maximum(last - first, 0)
+    a = np.repeat(np.arange(rows.size), count)
+    b = np.repeat(first, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    label = np.arange(rows.size)
+    while True:
+        joined = label.copy()
+        np.minimum.at(joined, a, label[b])
+        np.minimum.at(joined, b, label[a])
+        joined = joined[joined]
+        if np.array_equal(joined, label):
+            break
+        label = joined
+    label = np.unique(label, return_inverse=True)[1]
+    n = int(label.max()) + 1
+    top, bottom = np.full(n, height), np.zeros(n, int)
+    left, right = np.full(n, width), np.zeros(n, int)
+    np.minimum.at(top, label, rows)
+    np.maximum.at(bottom, label, rows)
+    np.minimum.at(left, label, starts)
+    np.maximum.at(right, label, ends)
+    return bottom - top + 1, right - left
+
+
+def glyph_size(ink: np.ndarray) -> float:
+    """Median size of the picture's symbols in pixels, the way `inkml.ink_scale` sizes strokes.
+
+    Connected pieces of strong ink stand for symbols; dots and dashes say little about the
+    writing size, so only pieces larger than a quarter of the largest count.
+    """
+    heights, widths = component_sizes(ink > STRONG_INK)
+    if heights.size == 0:
+        return 0.0
+    sizes = np.maximum(heights, 0.5 * widths)
+    return float(np.median(sizes[sizes >= 0.25 * sizes.max()]))
+
+
 def normalize_scale(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
-    """Shrink high-resolution pictures to `target_dpi`; enlarge low-resolution ones towards `min_dpi`, at most `max_enlarge`×."""
+    """Shrink high-resolution pictures to `target_dpi`; enlarge low-resolution ones towards
+    `min_dpi`, at most `max_enlarge`×; then shrink symbols larger than `max_glyph_px`.
+
+    The stroke width misjudges a phone photo of handwriting (a felt pen on a small sheet has thin
+    strokes for its size), so the symbols' own size bounds the result.
+    """
     if not cfg.auto_scale:
         return ink
     dpi = estimate_dpi(ink)
     if dpi > cfg.max_dpi:
-        return resize(ink, cfg.target_dpi / dpi)
-    return resize(ink, min(cfg.min_dpi / dpi, cfg.max_enlarge)) if dpi < cfg.min_dpi else ink
+        ink = resize(ink, cfg.target_dpi / dpi)
+    elif dpi < cfg.min_dpi:
+        ink = resize(ink, min(cfg.min_dpi / dpi, cfg.max_enlarge))
+    if cfg.max_glyph_px > 0:
+        size = glyph_size(ink)
+        if size > cfg.max_glyph_px:
+            ink = resize(ink, cfg.max_glyph_px / size)
+    return ink
 
 
 def fit(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
