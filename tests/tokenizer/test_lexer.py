@@ -32,3 +32,12 @@ def test_detokenize_roundtrips_through_tokenize(latex):
 def test_detokenize_is_compact_and_separates_command_words():
     assert detokenize(["\\frac", "{", "a", "}", "{", "b", "}"]) == r"\frac{a}{b}"
     assert detokenize(["\\alpha", "x", "\\cdot", "2"]) == r"\alpha x\cdot2"
+
+
+def test_im2markup_text_arguments_lose_their_token_spaces():
+    from mathlens.tokenizer.lexer import from_im2markup
+
+    assert from_im2markup(r"0 \quad \textrm { a n d } \quad \rho") == r"0 \quad \textrm {and} \quad \rho"
+    assert tokenize(from_im2markup(r"\mbox { i f }")) == ["\\mbox", "{", "i", "f", "}"]
+    assert from_im2markup(r"\mbox { a \ b }") == r"\mbox { a \ b }"  # an escaped space stays
+    assert from_im2markup(r"x _ { a b }") == r"x _ { a b }"  # math mode is left alone

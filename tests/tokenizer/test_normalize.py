@@ -22,6 +22,7 @@ GOLDEN = [
     (r"\sqrt[3]{x}", r"\sqrt [ 3 ] { x }"),
     (r"\mathrm{e}^{-l\zeta}", r"\mathrm { e } ^ { - l \zeta }"),
     (r"\begin{array}{cc}a&b\end{array}", r"\begin{array} { c c } a & b \end{array}"),
+    (r"\text{Tr}(A) + x_\textrm{eff2}", r"\mathrm { T r } ( A ) + x _ { \mathrm { e f f 2 } }"),
 ]
 
 
@@ -33,6 +34,11 @@ def test_golden(latex, expected):
 def test_same_rendering_same_tokens():
     assert normalize(r"x^{2}") == normalize("x^2") == normalize("{x}^{ 2 }")
     assert normalize(r"{\cal L}'") == normalize(r"\mathcal{L}^\prime") == normalize(r"\mathcal L^{\prime}")
+
+
+def test_text_with_punctuation_or_spaces_stays_text():
+    assert normalize(r"\text{x-y}") == ["\\text", "{", "x", "-", "y", "}"]  # a hyphen, not a minus sign
+    assert normalize(r"\text{a b}")[:3] == ["\\text", "{", "a"]
 
 
 def test_normalize_is_idempotent():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mathlens.errors import LatexSyntaxError
+from mathlens.tokenizer.lexer import from_im2markup
 from mathlens.tokenizer.normalize import normalize, normalize_tokens
 
 
@@ -48,7 +49,7 @@ def im2latex_records(split_dir: Path, limit: int | None = None) -> list[Record]:
     for line in (split_dir / "matching.txt").read_text(encoding="utf-8").splitlines():
         image_name, index = line.split()
         try:
-            tokens = normalize(formulas[int(index)])
+            tokens = normalize(from_im2markup(formulas[int(index)]))
         except LatexSyntaxError:
             continue
         records.append(Record((split_dir / "images" / image_name).resolve(), tuple(tokens), "im2latex100k"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mathlens.errors import InvalidInputError, LatexSyntaxError
 from mathlens.metrics.text import Scores, score
-from mathlens.tokenizer.lexer import tokenize
+from mathlens.tokenizer.lexer import from_im2markup, tokenize
 from mathlens.tokenizer.normalize import normalize
 
 LABEL_FILES = ("caption.txt", "labels.tsv", "labels.txt")
@@ -43,7 +43,7 @@ def load_samples(data_dir: Path, limit: int | None = None) -> list[Sample]:
     if (data_dir / "matching.txt").is_file():
         formulas = (data_dir / "formulas.norm.txt").read_text(encoding="utf-8").split("\n")
         lines = (data_dir / "matching.txt").read_text(encoding="utf-8").splitlines()
-        samples = [Sample(data_dir / "images" / name, formulas[int(idx)])
+        samples = [Sample(data_dir / "images" / name, from_im2markup(formulas[int(idx)]))
                    for name, idx in (line.split() for line in lines)]
     else:
         label_file = next((data_dir / f for f in LABEL_FILES if (data_dir / f).is_file()), None)

@@ -17,6 +17,9 @@ TEXT_COMMANDS = frozenset(
 )
 SPACE_TOKEN = "\\ "
 
+# im2markup (im2latex-100k's formulas.norm.txt) puts a space between all tokens, also between
+# the letters of a text argument, where our lexer would read each as a real space.
+_IM2MARKUP_TEXT_RE = re.compile(r"(\\(?:textrm|textit|textbf|textsf|texttt|text|mbox|hbox) \{)([^{}\\]*)(\})")
 _ENV_RE = re.compile(r"\\(begin|end)\s*\{([a-zA-Z*]+)\}")
 _COMMAND_RE = re.compile(r"\\([a-zA-Z]+\*?|.)", re.DOTALL)
 
@@ -73,6 +76,11 @@ def tokenize(latex: str) -> list[str]:
         tokens.append(ch)
         i += 1
     return tokens
+
+
+def from_im2markup(formula: str) -> str:
+    """An im2markup-tokenized formula as LaTeX: `\\textrm { a n d }` -> `\\textrm {and}`."""
+    return _IM2MARKUP_TEXT_RE.sub(lambda m: m.group(1) + m.group(2).replace(" ", "") + m.group(3), formula)
 
 
 def _needs_space(prev: str, nxt: str) -> bool:

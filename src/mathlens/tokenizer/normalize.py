@@ -4,7 +4,8 @@ Different spellings that render the same become one: aliases (`\\le` -> `\\leq`)
 scripts and known commands always braced (`x^2` -> `x ^ { 2 }`, `\\frac12` ->
 `\\frac { 1 } { 2 }`), and braces that group a single atom dropped (`{ \\bar { K } } _ { a }` ->
 `\\bar { K } _ { a }`), old font switches written as commands (`{ \\cal A }` ->
-`\\mathcal { A }`), and primes as apostrophes (`f ^ { \\prime \\prime }` -> `f ' '`). Both
+`\\mathcal { A }`), primes as apostrophes (`f ^ { \\prime \\prime }` -> `f ' '`), and upright
+words of letters and digits in one spelling (`\\text { e f f }` -> `\\mathrm { e f f }`). Both
 sides of a comparison go through the same function.
 """
 
@@ -175,6 +176,22 @@ def _primes_to_apostrophes(group: Group) -> None:
     group.children = out
 
 
+def _plain_text_as_mathrm(group: Group) -> None:
+    """`\\text { T r }` -> `\\mathrm { T r }`: letters and digits look the same in both (upright
+    roman). Text with spaces or punctuation keeps `\\text`: there it renders differently."""
+    items = group.children
+    for i, item in enumerate(items):
+        if isinstance(item, Group):
+            _plain_text_as_mathrm(item)
+        elif item == "\\text" and i + 1 < len(items) and _letters_and_digits(items[i + 1]):
+            items[i] = "\\mathrm"
+
+
+def _letters_and_digits(item: str | Group) -> bool:
+    return isinstance(item, Group) and bool(item.children) and all(
+        isinstance(c, str) and len(c) == 1 and c.isascii() and c.isalnum() for c in item.children)
+
+
 def _is_single_atom(group: Group) -> bool:
     kids = group.children
     if not kids:
@@ -207,6 +224,7 @@ def normalize_tokens(tokens: list[str]) -> list[str]:
     _font_switches_to_commands(tree)
     _brace_arguments(tree)
     _primes_to_apostrophes(tree)
+    _plain_text_as_mathrm(tree)
     out: list[str] = []
     _flatten(tree, out, is_root=True)
     return out
