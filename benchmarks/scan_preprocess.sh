@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Inference preprocessing is calibrated after training, not learned: score one exported model under
 # several settings of its preprocess fields, on print (im2latex val first 1,000, KaTeX 300) and
-# handwriting (CROHME 2014 InkML, bitmaps and simulated photos), greedy; SETS="bitmaps photos" for fewer.
+# handwriting (CROHME 2014 InkML, bitmaps and simulated photos), greedy; SETS="bitmaps photos up3" to choose.
 #   bash benchmarks/scan_preprocess.sh MODEL_DIR OUT "min_dpi=140 max_enlarge=1.3" "min_dpi=160 max_enlarge=1.5" ...
 # Each quoted setting gets OUT/<setting>/ (a copy of MODEL_DIR with model.json changed) and
 # OUT/res/<setting>_<set>_results.json.
@@ -31,6 +31,7 @@ EOF
       inkml) data=.cache/val/crohme2014_inkml; limit= ;;
       bitmaps) data=../shared/datasets/crohme/test2014; limit= ;;
       photos) data=.cache/val/crohme2014_photo; limit= ;;
+      up3) data=.cache/val/im2latex_up3; limit= ;;
     esac
     mathlens eval "$data" --model-dir "$d" --out "$out/res" --name "${tag}_$set" $limit >/dev/null
   done

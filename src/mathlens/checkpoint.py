@@ -6,7 +6,7 @@ optionally, `train_state`. Loading takes an explicit path and never touches the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,9 @@ def average(ckpts: list[Checkpoint]) -> Checkpoint:
     trained apart do not line up, hence the check that the models are the same.
     """
     first = ckpts[0]
-    if any(c.vocab != first.vocab or c.model_config != first.model_config for c in ckpts[1:]):
+    # Preprocessing is calibrated after training, not learned: the first checkpoint's is kept.
+    if any(c.vocab != first.vocab or replace(c.model_config, preprocess=first.model_config.preprocess) != first.model_config
+           for c in ckpts[1:]):
         raise CheckpointError("only checkpoints of the same model and vocabulary can be averaged")
     state = {key: sum(c.state_dict[key] for c in ckpts) / len(ckpts) if value.is_floating_point() else value
              for key, value in first.state_dict.items()}

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -57,6 +58,10 @@ def test_averaged_weights_are_the_mean_and_other_models_are_refused(tiny_checkpo
     other = checkpoint.Checkpoint(a.model_config, type(a.vocab)(a.vocab.tokens[:-1]), a.state_dict)
     with pytest.raises(checkpoint.CheckpointError):
         checkpoint.average([a, other])
+    # preprocessing is calibrated, not learned: checkpoints that differ only there average, keeping the first's
+    recalibrated = replace(a.model_config, preprocess=replace(a.model_config.preprocess, target_dpi=99.0))
+    mixed = checkpoint.average([checkpoint.Checkpoint(recalibrated, a.vocab, a.state_dict), b])
+    assert mixed.model_config.preprocess.target_dpi == 99.0
 
 
 def test_export_cli_sets_preprocessing_the_model_carries(tiny_checkpoint, tmp_path, capsys):
