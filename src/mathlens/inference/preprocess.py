@@ -232,16 +232,16 @@ def component_sizes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def glyph_size(ink: np.ndarray) -> float:
-    """Median size of the picture's symbols in pixels, the way `inkml.ink_scale` sizes strokes.
+    """Median height of the picture's symbols in pixels.
 
-    Connected pieces of strong ink stand for symbols; dots and dashes say little about the
-    writing size, so only pieces larger than a quarter of the largest count.
+    Connected pieces of strong ink stand for symbols. Dots, minus signs and fraction bars say
+    little about the writing size, so pieces lower than a quarter of the tall ones (the 90th
+    percentile) do not count; nor do widths, or a long fraction bar would stand for the type size.
     """
-    heights, widths = component_sizes(ink > STRONG_INK)
+    heights, _ = component_sizes(ink > STRONG_INK)
     if heights.size == 0:
         return 0.0
-    sizes = np.maximum(heights, 0.5 * widths)
-    return float(np.median(sizes[sizes >= 0.25 * sizes.max()]))
+    return float(np.median(heights[heights >= 0.25 * np.percentile(heights, 90)]))
 
 
 def normalize_scale(ink: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
