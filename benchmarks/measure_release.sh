@@ -15,7 +15,7 @@ kt=.cache/val/im2latex_katex300   # KaTeX in chromium: a renderer training never
 ship=${SHIP:-int8}  # the export that ships: int8 unless it loses accuracy or speed on this CPU
 mkdir -p "$out"
 
-# PREPROCESS="target_dpi=120": recalibrate preprocessing the checkpoint carries (mathlens export --preprocess).
+# PREPROCESS="target_dpi=165 min_dpi=160": recalibrate preprocessing the checkpoint carries (mathlens export --preprocess).
 mathlens export "$ckpt" "$out/fp32" --save-pt "$out/model.pt" ${PREPROCESS:+--preprocess $PREPROCESS}
 mathlens export "$out/model.pt" "$out/int8" --int8
 [ -f "$mj/labels.tsv" ] || python3 benchmarks/make_mathjax_val.py --out "$mj"

@@ -30,16 +30,16 @@ class PreprocessConfig:
     trailing_pad: int = 16
     # High-resolution pictures (a retina screenshot, a 300 dpi scan) are shrunk to `target_dpi`
     # when their estimated resolution exceeds `max_dpi` (see preprocess.estimate_dpi), and
-    # low-resolution ones enlarged towards `min_dpi`, by at most `max_enlarge`: the stride-16
+    # low-resolution ones enlarged towards `min_dpi`, by at most `max_enlarge`: the stride-8
     # encoder reads type better with more pixels per glyph, even beyond the training renders'
-    # 68-115 dpi. 140 for both since session 14 (im2latex val BLEU-4 0.764 -> 0.799, CROHME 2014
-    # bitmaps 22.4% -> 26.2% exact; BENCHMARKS.md, "Enlarging small type").
+    # dpi. Calibrated on validation sets after each training stage (benchmarks/scan_preprocess.sh;
+    # BENCHMARKS.md, "Enlarging small type" and "Stage 15").
     auto_scale: bool = True
-    target_dpi: float = 140.0
+    target_dpi: float = 165.0
     max_dpi: float = 165.0
-    min_dpi: float = 140.0
-    max_enlarge: float = 1.3  # the estimate takes thin web-rendered strokes (KaTeX, MathJax) for small type
-    max_glyph_px: float = 0.0  # symbols larger than this are shrunk to it (0: off); see normalize_scale
+    min_dpi: float = 160.0
+    max_enlarge: float = 1.5  # the estimate takes thin web-rendered strokes (KaTeX, MathJax) for small type
+    max_glyph_px: float = 24.0  # symbols taller than this are shrunk to it (0: off), for photos; see normalize_scale
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ def test_dpi_rescaling_targets_the_configured_range(fixtures):
                         paper_p=0, rotate_deg=0, shear_deg=0, dpi_range=(55.0, 55.0))
     with Image.open(fixtures / "quadratic.png") as image:  # rendered at 110 dpi
         half = TrainTransform(aug, pre, seed=1)(image, dpi=110)
-        clean = eval_transform(pre)(image)
+        clean = eval_transform(PreprocessConfig(auto_scale=False))(image)  # native size, not enlarged
     assert half.shape[1] == pytest.approx(clean.shape[1] / 2, abs=pre.pad_multiple + 2 * pre.margin)
 
 

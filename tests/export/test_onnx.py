@@ -68,9 +68,10 @@ def test_export_cli_sets_preprocessing_the_model_carries(tiny_checkpoint, tmp_pa
     from mathlens.cli.main import main
 
     assert main(["export", str(tiny_checkpoint), str(tmp_path / "out"), "--preprocess", "target_dpi=130",
-                 "--save-pt", str(tmp_path / "half.pt")]) == 0
+                 "max_glyph_px=24", "--save-pt", str(tmp_path / "half.pt")]) == 0
     meta = json.loads((tmp_path / "out" / "model.json").read_text())
     assert meta["model_config"]["preprocess"]["target_dpi"] == 130
+    assert meta["model_config"]["preprocess"]["max_glyph_px"] == 24.0 and isinstance(meta["model_config"]["preprocess"]["max_glyph_px"], float)
     assert checkpoint.load(tmp_path / "half.pt").model_config.preprocess.target_dpi == 130
     assert checkpoint.load(tiny_checkpoint).model_config.preprocess.target_dpi != 130  # the source is untouched
 

@@ -23,7 +23,7 @@ def _formula_like(width=120, height=30) -> Image.Image:
 def test_output_is_cropped_padded_ink_map():
     out = preprocess(_formula_like(), CFG)
     assert out.dtype == np.float32 and out.shape[0] % 8 == 0 and out.shape[1] % 8 == 0
-    assert out.max() == pytest.approx(1.0, abs=0.01) and out[0].max() == 0 and out[:, 0].max() == 0
+    assert out.max() == pytest.approx(1.0, abs=0.05) and out[0].max() == 0 and out[:, 0].max() == 0
 
 
 def test_the_ink_stays_clear_of_the_bottom_and_right_edges():
@@ -210,4 +210,4 @@ def test_large_handwriting_is_shrunk_to_max_glyph_px():
     assert glyph_size(ink) == pytest.approx(80, abs=1)
     capped = normalize_scale(ink, PreprocessConfig(min_dpi=0.0, max_glyph_px=20.0))
     assert capped.shape[0] == pytest.approx(ink.shape[0] * 20 / 80, abs=1)
-    assert normalize_scale(ink, PreprocessConfig(min_dpi=0.0)).shape == ink.shape  # off by default
+    assert normalize_scale(ink, PreprocessConfig(min_dpi=0.0, max_glyph_px=0.0)).shape == ink.shape  # 0: off

@@ -15,8 +15,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("out_dir", type=Path)
     p.add_argument("--int8", action="store_true", help="int8 weights for the matrix multiplies")
     p.add_argument("--save-pt", type=Path, default=None, help="also write the weights as a compact fp16 .pt")
-    p.add_argument("--preprocess", action="append", default=[], metavar="KEY=VALUE",
-                   help="change an inference preprocessing field the model carries (target_dpi=120)")
+    p.add_argument("--preprocess", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="change inference preprocessing fields the model carries (target_dpi=165 min_dpi=160)")
     p.set_defaults(run=run)
 
 
@@ -32,7 +32,8 @@ def with_preprocess(ckpt: Any, overrides: list[str]) -> Any:
         key, _, value = item.partition("=")
         if key not in raw:
             raise ExportError(f"--preprocess {item!r}: no such field; choose from {sorted(raw)}")
-        raw[key] = yaml.safe_load(value)
+        value = yaml.safe_load(value)
+        raw[key] = float(value) if isinstance(raw[key], float) and isinstance(value, int) else value  # 165 -> 165.0
     ckpt.model_config = replace(ckpt.model_config, preprocess=from_dict(PreprocessConfig, raw))
     return ckpt
 
