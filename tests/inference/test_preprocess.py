@@ -175,26 +175,25 @@ def test_low_resolution_renders_are_enlarged_towards_min_dpi(tmp_path):
         assert ratio == pytest.approx(expected, abs=0.04), (dpi, estimate)
 
 
-def test_component_sizes_counts_8_connected_pieces():
-    from mathlens.inference.preprocess import component_sizes
+def test_component_heights_counts_8_connected_pieces():
+    from mathlens.inference.preprocess import component_heights
 
     mask = np.zeros((12, 20), bool)
     mask[1:6, 2] = True  # a stem, 5 tall
-    mask[6, 3] = True  # touching it only diagonally: the same piece, now 6 tall and 2 wide
-    mask[2:4, 10:16] = True  # a block 2x6
+    mask[6, 3] = True  # touching it only diagonally: the same piece, now 6 tall
+    mask[2:4, 10:16] = True  # a block 2 tall
     mask[9, 18] = True  # a dot
-    heights, widths = component_sizes(mask)
-    assert sorted(zip(heights.tolist(), widths.tolist())) == [(1, 1), (2, 6), (6, 2)]
-    assert component_sizes(np.zeros((4, 4), bool))[0].size == 0
+    mask[9:12, 0] = True  # apart from the stem by one empty row: a piece of its own
+    assert sorted(component_heights(mask).tolist()) == [1, 2, 3, 6]
+    assert component_heights(np.zeros((4, 4), bool)).size == 0
 
 
-def test_component_sizes_joins_a_piece_that_winds_back():
-    from mathlens.inference.preprocess import component_sizes
+def test_component_heights_joins_a_piece_that_winds_back():
+    from mathlens.inference.preprocess import component_heights
 
     mask = np.zeros((9, 9), bool)  # a spiral: labels must travel through many runs
     mask[0, :] = mask[:, 8] = mask[8, :] = mask[2:, 0] = mask[2, :7] = mask[2:7, 6] = mask[6, 2:7] = True
-    heights, widths = component_sizes(mask)
-    assert heights.tolist() == [9] and widths.tolist() == [9]
+    assert component_heights(mask).tolist() == [9]
 
 
 def test_large_handwriting_is_shrunk_to_max_glyph_px():

@@ -192,8 +192,8 @@ def estimate_dpi(ink: np.ndarray) -> float:
     return max(1.0, (stroke_width(ink) - _STROKE_OFFSET) / _STROKE_PER_DPI)
 
 
-def component_sizes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Heights and widths of the 8-connected components of a boolean mask.
+def component_heights(mask: np.ndarray) -> np.ndarray:
+    """Heights of the 8-connected components of a boolean mask.
 
     The nodes are the row runs; runs in adjacent rows that touch are joined by label propagation
     with pointer jumping, all in numpy (inference needs no scipy or OpenCV).
@@ -203,7 +203,7 @@ def component_sizes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows, starts = np.nonzero(edges == 1)
     _, ends = np.nonzero(edges == -1)  # one past each run's last pixel
     if rows.size == 0:
-        return np.zeros(0, int), np.zeros(0, int)
+        return np.zeros(0, int)
     line = width + 2
     # A run [start, end) in row r touches a run [s, e) of row r-1 when e >= start and s <= end.
     first = np.searchsorted(rows * line + ends, (rows - 1) * line + starts, side="left")
@@ -223,12 +223,9 @@ def component_sizes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     label = np.unique(label, return_inverse=True)[1]
     n = int(label.max()) + 1
     top, bottom = np.full(n, height), np.zeros(n, int)
-    left, right = np.full(n, width), np.zeros(n, int)
     np.minimum.at(top, label, rows)
     np.maximum.at(bottom, label, rows)
-    np.minimum.at(left, label, starts)
-    np.maximum.at(right, label, ends)
-    return bottom - top + 1, right - left
+    return bottom - top + 1
 
 
 def glyph_size(ink: np.ndarray) -> float:
@@ -238,7 +235,7 @@ def glyph_size(ink: np.ndarray) -> float:
     little about the writing size, so pieces lower than a quarter of the tall ones (the 90th
     percentile) do not count; nor do widths, or a long fraction bar would stand for the type size.
     """
-    heights, _ = component_sizes(ink > STRONG_INK)
+    heights = component_heights(ink > STRONG_INK)
     if heights.size == 0:
         return 0.0
     return float(np.median(heights[heights >= 0.25 * np.percentile(heights, 90)]))
