@@ -1,29 +1,15 @@
 #!/usr/bin/env bash
-# Inference preprocessing is calibrated after training, not learned: score one exported model under
-# several settings of its preprocess fields, on print (im2latex val first 1,000, KaTeX 300) and
-# handwriting (CROHME 2014 InkML, bitmaps and simulated photos), greedy; SETS="bitmaps photos up3" to choose.
-#   bash benchmarks/scan_preprocess.sh MODEL_DIR OUT "min_dpi=140 max_enlarge=1.3" "min_dpi=160 max_enlarge=1.5" ...
-# Each quoted setting gets OUT/<setting>/ (a copy of MODEL_DIR with model.json changed) and
-# OUT/res/<setting>_<set>_results.json.
+# Inference preprocessing is calibrated after training, not learned: export one checkpoint (int8)
+# under several settings of its preprocess fields and score each on print (im2latex val first
+# 1,000, KaTeX 300) and handwriting (CROHME 2014 InkML, bitmaps and simulated photos), greedy;
+# SETS="bitmaps photos up3" to choose.
+#   bash benchmarks/scan_preprocess.sh CKPT OUT "min_dpi=140 max_enlarge=1.3" "min_dpi=160 max_enlarge=1.5" ...
+# Each quoted setting gets OUT/<setting>/ (the int8 export) and OUT/res/<setting>_<set>_results.json.
 set -euo pipefail
-model=$1; out=$2; shift 2
+ckpt=$1; out=$2; shift 2
 for setting in "$@"; do
   tag=${setting// /_}; d=$out/$tag
-  rm -rf "$d" && mkdir -p "$d" "$out/res" && cp "$model"/* "$d"/
-  python3 - "$d/model.json" $setting <<'EOF'
-import dataclasses, json, sys
-from mathlens.config import PreprocessConfig
-path, *pairs = sys.argv[1:]
-meta = json.load(open(path))
-pre = meta["model_config"]["preprocess"]
-fields = {f.name: f.default for f in dataclasses.fields(PreprocessConfig)}
-for pair in pairs:
-    key, value = pair.split("=")
-    if key not in fields:
-        sys.exit(f"no preprocess field {key!r}; choose from {sorted(fields)}")
-    pre[key] = type(fields[key])(float(value))
-json.dump(meta, open(path, "w"))
-EOF
+  mathlens export "$ckpt" "$d" --int8 --preprocess $setting >/dev/null
   for set in ${SETS:-val1000 katex300 inkml bitmaps photos}; do
     case $set in
       val1000) data=../shared/datasets/im2latex100k/val; limit="--limit 1000" ;;

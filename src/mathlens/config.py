@@ -185,6 +185,8 @@ def _convert(tp: Any, value: Any) -> Any:
         return _convert(non_none[0], value) if len(non_none) == 1 else value
     if tp is Path:
         return Path(value)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):  # YAML or CLI `165`
+        return float(value)
     if origin is tuple and isinstance(value, (list, tuple)):
         inner = args[0] if args else Any
         return tuple(_convert(inner, v) for v in value)

@@ -32,8 +32,7 @@ def with_preprocess(ckpt: Any, overrides: list[str]) -> Any:
         key, _, value = item.partition("=")
         if key not in raw:
             raise ExportError(f"--preprocess {item!r}: no such field; choose from {sorted(raw)}")
-        value = yaml.safe_load(value)
-        raw[key] = float(value) if isinstance(raw[key], float) and isinstance(value, int) else value  # 165 -> 165.0
+        raw[key] = yaml.safe_load(value)
     ckpt.model_config = replace(ckpt.model_config, preprocess=from_dict(PreprocessConfig, raw))
     return ckpt
 
