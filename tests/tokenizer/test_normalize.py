@@ -23,6 +23,19 @@ GOLDEN = [
     (r"\mathrm{e}^{-l\zeta}", r"\mathrm { e } ^ { - l \zeta }"),
     (r"\begin{array}{cc}a&b\end{array}", r"\begin{array} { c c } a & b \end{array}"),
     (r"\text{Tr}(A) + x_\textrm{eff2}", r"\mathrm { T r } ( A ) + x _ { \mathrm { e f f 2 } }"),
+    (r"{h_0^0}(x) = \sum{b_{z}^0}", r"h _ { 0 } ^ { 0 } ( x ) = \sum { b _ { z } ^ { 0 } }"),  # \sum may take it
+    (r"{\partial_\lambda}F + {p^{2n}}", r"\partial _ { \lambda } F + p ^ { 2 n }"),
+    (r"\sqrt{{\sum_a b}} {\{P,X\}}=1", r"\sqrt { \sum _ { a } b } \{ P , X \} = 1"),
+]
+
+# Braces that change how TeX sets the formula stay.
+KEPT_BRACES = [
+    (r"{x_1}^2", r"{ x _ { 1 } } ^ { 2 }"),  # a script on the whole group
+    (r"{\phi'}^2", r"{ \phi ' } ^ { 2 }"),
+    (r"{-1}x", r"{ - 1 } x"),  # a unary minus
+    (r"x{a,}", r"x { a , }"),
+    (r"{a \over b}c", r"{ a \over b } c"),
+    (r"\hspace{1cm}x", r"\hspace { 1 c m } x"),  # an argument of a command we do not know
 ]
 
 
@@ -31,9 +44,15 @@ def test_golden(latex, expected):
     assert " ".join(normalize(latex)) == expected
 
 
+@pytest.mark.parametrize("latex,expected", KEPT_BRACES)
+def test_braces_that_matter_stay(latex, expected):
+    assert " ".join(normalize(latex)) == expected
+
+
 def test_same_rendering_same_tokens():
     assert normalize(r"x^{2}") == normalize("x^2") == normalize("{x}^{ 2 }")
     assert normalize(r"{\cal L}'") == normalize(r"\mathcal{L}^\prime") == normalize(r"\mathcal L^{\prime}")
+    assert normalize(r"{{a+b}}=c") == normalize(r"{a+b}=c") == normalize("a+b=c")
 
 
 def test_text_with_punctuation_or_spaces_stays_text():
@@ -42,7 +61,7 @@ def test_text_with_punctuation_or_spaces_stays_text():
 
 
 def test_normalize_is_idempotent():
-    for latex, _ in GOLDEN:
+    for latex, _ in GOLDEN + KEPT_BRACES:
         once = normalize(latex)
         assert normalize(" ".join(once)) == once
 

@@ -2,8 +2,9 @@
 
 Different spellings that render the same become one: aliases (`\\le` -> `\\leq`), arguments of
 scripts and known commands always braced (`x^2` -> `x ^ { 2 }`, `\\frac12` ->
-`\\frac { 1 } { 2 }`), and braces that group a single atom dropped (`{ \\bar { K } } _ { a }` ->
-`\\bar { K } _ { a }`), old font switches written as commands (`{ \\cal A }` ->
+`\\frac { 1 } { 2 }`), braces that change nothing on the page dropped (around one atom, as in
+`{ \\bar { K } } _ { a }` -> `\\bar { K } _ { a }`, one atom and its scripts, a run of ordinary
+atoms, or another group), old font switches written as commands (`{ \\cal A }` ->
 `\\mathcal { A }`), primes as apostrophes (`f ^ { \\prime \\prime }` -> `f ' '`), and upright
 words of letters and digits in one spelling (`\\text { e f f }` -> `\\mathrm { e f f }`). Both
 sides of a comparison go through the same function.
@@ -54,6 +55,20 @@ DECLARATIONS = frozenset(
 )
 SCRIPTS = frozenset({"_", "^"})
 # Font switches that act like a command over the rest of their group: `{\bf x}` is `\mathbf{x}`.
+# Binary operators, relations and punctuation: at the edge of a group, braces change their
+# spacing (`{-1}` is a unary minus), so such groups keep them.
+SPACED = frozenset(
+    {"+", "-", "*", "=", "<", ">", ":", ",", ";", "!", "\\pm", "\\mp", "\\times", "\\div", "\\cdot",
+     "\\circ", "\\star", "\\bullet", "\\cap", "\\cup", "\\wedge", "\\vee", "\\oplus", "\\otimes",
+     "\\ominus", "\\odot", "\\setminus", "\\leq", "\\geq", "\\neq", "\\equiv", "\\approx", "\\sim",
+     "\\simeq", "\\cong", "\\propto", "\\subset", "\\supset", "\\subseteq", "\\supseteq", "\\in",
+     "\\ni", "\\notin", "\\perp", "\\parallel", "\\mid", "\\rightarrow", "\\leftarrow",
+     "\\Rightarrow", "\\Leftarrow", "\\leftrightarrow", "\\Leftrightarrow", "\\longrightarrow",
+     "\\Longrightarrow", "\\Longleftrightarrow", "\\mapsto", "\\ll", "\\gg", "\\prec", "\\succ",
+     "\\preceq", "\\succeq", "\\vdash", "\\dashv", "\\models", "\\doteq", "\\asymp", "\\dagger",
+     "\\ddagger", "\\uplus", "\\sqcap", "\\sqcup", "\\wr", "\\amalg", "\\lhd", "\\rhd",
+     "\\triangleleft", "\\triangleright", "\\ldots", "\\cdots", "\\quad", "\\qquad", "\\,", "\\:",
+     "\\;", "\\!", "\\ "})
 FONT_SWITCHES: dict[str, str] = {"\\rm": "\\mathrm", "\\bf": "\\mathbf", "\\it": "\\mathit",
                                  "\\sf": "\\mathsf", "\\tt": "\\mathtt", "\\cal": "\\mathcal"}
 
@@ -205,17 +220,78 @@ def _is_single_atom(group: Group) -> bool:
     return head not in DECLARATIONS and head not in SCRIPTS and head not in {"&", "\\\\", "\\ "}
 
 
-def _flatten(group: Group, out: list[str], *, is_root: bool = False) -> None:
-    keep_braces = not is_root and (group.is_argument or not _is_single_atom(group))
-    if keep_braces:
-        out.append("{")
+def _lift_nested_groups(group: Group) -> None:
+    """`{ { a + b } }` -> `{ a + b }`: a group that holds nothing but another group is that group."""
     for child in group.children:
         if isinstance(child, Group):
-            _flatten(child, out)
+            _lift_nested_groups(child)
+    kids = group.children
+    if len(kids) == 1 and isinstance(kids[0], Group) and not kids[0].is_argument:
+        group.children = kids[0].children
+
+
+def _is_scripted_atom(group: Group) -> bool:
+    """`{ h _ { 0 } ^ { 0 } }`, `{ \\bar { x } ' }`: one atom followed by its scripts only."""
+    kids = group.children
+    if not kids:
+        return False
+    head = kids[0]
+    if isinstance(head, Group):
+        size = 1
+    elif head in DECLARATIONS or head in SCRIPTS or head in {"&", "\\\\", "\\ ", "'"}:
+        return False
+    else:
+        size = 1 + ARITY.get(head, 0)
+        if not all(isinstance(k, Group) and k.is_argument for k in kids[1:size]):
+            return False
+    rest, i = kids[size:], 0
+    while i < len(rest):
+        if rest[i] == "'":
+            i += 1
+        elif rest[i] in ("_", "^") and i + 1 < len(rest) and isinstance(rest[i + 1], Group):
+            i += 2
         else:
+            return False
+    return bool(rest)
+
+
+def _is_plain_run(group: Group) -> bool:
+    """`{ \\{ P , X \\} }`: ordinary atoms at both ends and no declaration, table cell or `\\over`
+    inside; TeX sets it the same with or without the braces."""
+    kids = group.children
+    if not kids or any(isinstance(k, str) and (k in DECLARATIONS or _ends_cell(k)) for k in kids):
+        return False
+    return all(not isinstance(k, str) or (k not in SPACED and k not in SCRIPTS and k != "'") for k in (kids[0], kids[-1]))
+
+
+def _keeps_braces(group: Group, before_script: bool, after_command: bool) -> bool:
+    """Arguments keep their braces; so does a group a script follows (`{ x _ { 1 } } ^ { 2 }`)
+    or an unknown command may take (`\\hspace { 1 c m }`). Groups of one atom, of one atom and
+    its scripts, or of ordinary atoms render the same without them."""
+    if group.is_argument:
+        return True
+    if _is_single_atom(group):
+        return False
+    if before_script or after_command:
+        return True
+    return not (_is_scripted_atom(group) or _is_plain_run(group))
+
+
+def _flatten(group: Group, out: list[str]) -> None:
+    kids = group.children
+    for i, child in enumerate(kids):
+        if not isinstance(child, Group):
             out.append(child)
-    if keep_braces:
-        out.append("}")
+            continue
+        nxt = kids[i + 1] if i + 1 < len(kids) else None
+        prev = kids[i - 1] if i > 0 else None
+        braces = _keeps_braces(child, before_script=nxt in ("_", "^", "'"),
+                               after_command=isinstance(prev, str) and prev[:1] == "\\" and prev[1:2].isalpha())
+        if braces:
+            out.append("{")
+        _flatten(child, out)
+        if braces:
+            out.append("}")
 
 
 def normalize_tokens(tokens: list[str]) -> list[str]:
@@ -223,10 +299,11 @@ def normalize_tokens(tokens: list[str]) -> list[str]:
     tree = parse(tokens)
     _font_switches_to_commands(tree)
     _brace_arguments(tree)
+    _lift_nested_groups(tree)
     _primes_to_apostrophes(tree)
     _plain_text_as_mathrm(tree)
     out: list[str] = []
-    _flatten(tree, out, is_root=True)
+    _flatten(tree, out)
     return out
 
 
