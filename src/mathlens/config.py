@@ -107,6 +107,9 @@ class AugmentConfig:
 class DataConfig:
     train_manifests: tuple[Path, ...] = ()
     train_weights: tuple[float, ...] = ()  # per manifest: how often each record appears per epoch (default 1)
+    # Per manifest: formulas this many tokens long or longer are all used, shorter ones in
+    # proportion to their length (default 24; see datamodule.short_formula_keep_prob).
+    keep_all_from: tuple[int, ...] = ()
     val_manifest: Path | None = None
     val_limit: int = 500
     max_tokens: int = 150

@@ -47,3 +47,23 @@ def test_a_resumed_shard_goes_on_where_the_interrupted_one_stopped():
         while len(seen) < len(stream) - done:
             seen += list(resumed)
         assert seen[: len(stream) - done] == stream[done:]
+
+
+def test_keep_all_from_is_set_per_manifest(tmp_path):
+    from mathlens.config import DataConfig, PreprocessConfig
+    from mathlens.data.manifest import write_manifest
+    from mathlens.tokenizer.vocab import Vocab
+    from mathlens.training.datamodule import FormulaDataModule, short_formula_keep_prob
+
+    assert short_formula_keep_prob(12) == 0.5 and short_formula_keep_prob(1) == pytest.approx(0.2)
+    assert short_formula_keep_prob(24, keep_all_from=48) == 0.5 and short_formula_keep_prob(60, keep_all_from=48) == 1.0
+    short = [Record(tmp_path / "a.png", ("x",) * 12)]
+    write_manifest(tmp_path / "print.jsonl", short)
+    write_manifest(tmp_path / "ink.jsonl", short)
+    cfg = DataConfig(train_manifests=(tmp_path / "print.jsonl", tmp_path / "ink.jsonl"), keep_all_from=(48, 24))
+    module = FormulaDataModule(cfg, Vocab.build([["x"]], min_count=1), PreprocessConfig())
+    module.setup()
+    assert module.train_keep_prob == [0.25, 0.5]
+    with pytest.raises(ValueError, match="one value per train manifest"):
+        FormulaDataModule(DataConfig(train_manifests=cfg.train_manifests, keep_all_from=(48,)), Vocab.build([["x"]], min_count=1),
+                          PreprocessConfig()).setup()

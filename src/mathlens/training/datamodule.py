@@ -46,9 +46,13 @@ class RankShard:
         return len(self.sampler) // self.world_size
 
 
-def short_formula_keep_prob(num_tokens: int, full_at: int = 24, floor: float = 0.2) -> float:
-    """Short formulas are plentiful and easy: see fewer of them, spend the compute on long ones."""
-    return max(floor, min(1.0, num_tokens / full_at))
+def short_formula_keep_prob(num_tokens: int, keep_all_from: int = 24) -> float:
+    """Short formulas are plentiful and easy: see fewer of them, spend the compute on long ones.
+
+    A formula shorter than `keep_all_from` tokens is used in proportion to its length, and
+    never less often than one of five tokens would be.
+    """
+    return min(1.0, max(num_tokens, 4.8) / keep_all_from)
 
 
 def expected_sizes(records: list[Record], dpi_range: tuple[float, float]) -> list[tuple[float, float]]:
@@ -77,17 +81,22 @@ class FormulaDataModule(L.LightningDataModule):
         super().__init__()
         self.cfg, self.vocab, self.preprocess, self.seed = cfg, vocab, preprocess, seed
         self.train_records: list[Record] = []
+        self.train_keep_prob: list[float] = []
         self.val_records: list[Record] = []
 
     def setup(self, stage: str | None = None) -> None:
         if not self.train_records:
-            weights = self.cfg.train_weights or (1.0,) * len(self.cfg.train_manifests)
-            if len(weights) != len(self.cfg.train_manifests):
-                raise ValueError("data.train_weights needs one weight per train manifest")
+            count = len(self.cfg.train_manifests)
+            weights = self.cfg.train_weights or (1.0,) * count
+            keep_all_from = self.cfg.keep_all_from or (24,) * count
+            if len(weights) != count or len(keep_all_from) != count:
+                raise ValueError("data.train_weights and data.keep_all_from need one value per train manifest")
             rng = random.Random(self.seed)
-            for path, weight in zip(self.cfg.train_manifests, weights):
+            for path, weight, full in zip(self.cfg.train_manifests, weights, keep_all_from):
                 records = [r for r in read_manifest(path) if len(r.tokens) <= self.cfg.max_tokens]
-                self.train_records += repeat_records(records, weight, rng)
+                records = repeat_records(records, weight, rng)
+                self.train_records += records
+                self.train_keep_prob += [short_formula_keep_prob(len(r.tokens), full) for r in records]
         if self.cfg.val_manifest is not None and not self.val_records:
             self.val_records = read_manifest(self.cfg.val_manifest, self.cfg.val_limit)
 
@@ -95,7 +104,7 @@ class FormulaDataModule(L.LightningDataModule):
         lengths = [len(r.tokens) for r in self.train_records]
         sizes = expected_sizes(self.train_records, self.cfg.augment.dpi_range) if self.cfg.bucket_by_size else None
         sampler = LengthBucketSampler(lengths, self.cfg.max_batch_size, self.cfg.max_tokens_per_batch,
-                                      keep_prob=[short_formula_keep_prob(n) for n in lengths], seed=self.seed,
+                                      keep_prob=self.train_keep_prob, seed=self.seed,
                                       sizes=sizes)
         rank = self.trainer.global_rank if self.trainer else 0
         world = self.trainer.world_size if self.trainer else 1
