@@ -59,6 +59,7 @@ class DecoderConfig:
     ff_dim: int = 1024
     dropout: float = 0.1
     max_len: int = 256
+    right_to_left: bool = False  # also trained to read right to left, from R2L_ID (decoding/search.py)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class DecodeConfig:
     beam_size: int = 1
     max_len: int = 200
     length_penalty: float = 0.6
+    rescore_right_to_left: bool = True  # beam search, when the model reads right to left too
     # Stop when the last `repeat_window` tokens repeat the same n-gram this many times.
     max_repeats: int = 8
     repeat_window: int = 48
@@ -134,6 +136,9 @@ class TrainConfig:
     decay_steps: int = 0  # 0: cosine over the run; N: hold the peak, decay over the last N (saves stable.ckpt first)
     label_smoothing: float = 0.1
     count_loss_weight: float = 0.0  # > 0: counting-aware auxiliary loss (training/counting.py)
+    # > 0: the decoder also learns to read each formula right to left (bidirectional training, as
+    # in BTTR); the exported model then says so, and beam search rescores with both readings
+    r2l_loss_weight: float = 0.0
     # auto: bf16 autocast where the hardware does bf16 natively, else fp32 (training/run.py)
     precision: Literal["auto", "32-true", "bf16-mixed", "16-mixed"] = "auto"
     accelerator: str = "auto"

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from mathlens.config import DecodeConfig
@@ -65,3 +66,29 @@ def test_repetition_guard_stops_loops():
     looping = TableModel({1: {4: 1.0}, 4: {5: 1.0}, 5: {4: 1.0}})
     hyp = greedy(looping, None, 1, cfg)[0]
     assert hyp.stopped_by_guard and len(hyp.ids) < 20
+
+
+def test_right_to_left_scores_equal_teacher_forcing():
+    from mathlens.decoding.search import R2L_ID, right_to_left_logp
+
+    torch.manual_seed(2)
+    model = Im2Latex(model_config("tiny", 20)).eval()
+    images = torch.rand(2, 1, 32, 64)
+    stepper = TorchStepModel(model)
+    seqs = [[5, 9, 7], [11]]
+    scores = right_to_left_logp(stepper, stepper.start(images, torch.ones_like(images)), seqs)
+    for i, seq in enumerate(seqs):
+        inputs = torch.tensor([[R2L_ID] + seq[::-1]])
+        with torch.no_grad():
+            logp = model(images[i:i + 1], torch.ones_like(images[i:i + 1]), inputs).log_softmax(-1)[0]
+        targets = seq[::-1] + [2]
+        assert scores[i] == pytest.approx(float(sum(logp[t, tok] for t, tok in enumerate(targets))), abs=1e-4)
+
+
+def test_right_to_left_rescoring_can_overrule_the_left_to_right_choice():
+    # Left to right, [4] (0.55) beats [5] (0.45); read backwards (from R2L_ID = EOS = 2),
+    # [5] is sure and [4] unlikely: both readings together pick [5].
+    model = TableModel({1: {4: 0.55, 5: 0.45}, 4: {2: 1.0}, 5: {2: 1.0}, 2: {5: 0.95, 4: 0.05}})
+    cfg = DecodeConfig(beam_size=2, max_len=5, length_penalty=0.0)
+    assert beam_search(model, None, 1, cfg)[0].ids == [4]
+    assert beam_search(model, None, 1, cfg, right_to_left=True)[0].ids == [5]

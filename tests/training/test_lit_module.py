@@ -16,3 +16,26 @@ def test_warmup_stable_decay_holds_the_peak_until_the_last_steps():
     assert factors[90] == pytest.approx(0.525) and factors[100:] == [pytest.approx(0.05)] * 20
     # the same run continued from step 80 with a larger budget stays at the peak
     assert lr_factor(81, warmup_steps=10, max_steps=300, decay_steps=20) == 1.0
+
+
+def test_the_right_to_left_loss_trains_the_decoder_on_the_same_images():
+    import numpy as np
+    import torch
+
+    from mathlens.data.collate import collate
+    from mathlens.registry import model_config
+    from mathlens.tokenizer.vocab import Vocab
+    from mathlens.training.lit_module import LitIm2Latex
+
+    vocab = Vocab.build([["x", "+", "y"]], min_count=1)
+    batch = collate([(np.random.default_rng(0).random((32, 64), dtype=np.float32), vocab.encode(["x", "+", "y"]))])
+    losses = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)
+        lit = LitIm2Latex.create(model_config("tiny", len(vocab)), vocab, r2l_loss_weight=weight)
+        lit.log = lambda *args, **kwargs: None  # no trainer attached
+        loss = lit.training_step(batch, 0)
+        loss.backward()
+        losses[weight] = loss.item()
+        assert all(p.grad is not None for p in lit.model.decoder.parameters())
+    assert losses[1.0] > losses[0.0] > 0  # the backward reading adds its own loss

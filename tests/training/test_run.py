@@ -71,3 +71,10 @@ def test_auto_precision_takes_bf16_only_where_the_cpu_has_it(tmp_path, flags, ex
     cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
     assert resolve_precision("auto", "cpu", cpuinfo) == expected
     assert resolve_precision("32-true", "cpu", cpuinfo) == "32-true"  # an explicit choice stands
+
+
+def test_a_bidirectional_run_learns_both_readings_and_says_so(train_cfg):
+    last = run_training(replace(train_cfg, r2l_loss_weight=0.5, max_steps=2))
+    metrics = next((train_cfg.out_dir / "logs").rglob("metrics.csv")).read_text()
+    assert "train/r2l_loss" in metrics.splitlines()[0]
+    assert checkpoint.load(last).model_config.decoder.right_to_left  # exports carry it to beam search

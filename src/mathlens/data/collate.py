@@ -38,6 +38,23 @@ def collate(samples: Sequence[tuple[np.ndarray, list[int]]], pad_id: int = Vocab
     return Batch(images, mask, tgt_in, tgt[:, 1:].clone())
 
 
+def right_to_left(tgt_out: torch.Tensor, start_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Teacher-forcing inputs and targets that read each formula backwards, from its targets.
+
+    `[t1 .. tn, EOS, PAD ..]` -> inputs `[start, tn .. t1, PAD ..]`, targets `[tn .. t1, EOS, PAD ..]`.
+    `start_id` in place of BOS tells the decoder which way to read.
+    """
+    lengths = (tgt_out != Vocab.pad_id).sum(dim=1) - 1  # tokens before EOS
+    T = tgt_out.shape[1]
+    position = torch.arange(T, device=tgt_out.device)[None, :]
+    source = (lengths[:, None] - 1 - position).clamp(min=0)
+    out = torch.where(position < lengths[:, None], tgt_out.gather(1, source), Vocab.pad_id)
+    out = torch.where(position == lengths[:, None], Vocab.eos_id, out)
+    inputs = torch.cat([torch.full_like(out[:, :1], start_id), out[:, :-1]], dim=1)
+    inputs = torch.where(position <= lengths[:, None], inputs, Vocab.pad_id)
+    return inputs, out
+
+
 class LengthBucketSampler:
     """Batches of similar target length (and so image width) under a token budget.
 

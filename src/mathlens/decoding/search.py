@@ -2,6 +2,9 @@
 
 A `StepModel` hides the backend: `step` turns the last tokens into log-probabilities and a new
 state, `select` keeps or repeats rows of the state (finished rows dropped, beams reordered).
+
+A model trained to read right to left as well (bidirectional training, as in BTTR) starts that
+reading from `R2L_ID`; beam search can then rescore its candidates with both readings.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 from mathlens.config import DecodeConfig
 
 BOS_ID, EOS_ID = 1, 2
+R2L_ID = EOS_ID  # first input of a right-to-left reading: EOS is never an input otherwise
 
 
 class StepModel(Protocol):
@@ -79,16 +83,37 @@ def greedy(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig) -> 
     return [Hypothesis(s, float(lp / (len(s) + 1)), g) for s, lp, g in zip(seqs, logps, guard)]
 
 
-def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig) -> list[Hypothesis]:
-    """Batched beam search; hypotheses are ranked by log-prob / length**length_penalty."""
+def right_to_left_logp(model: StepModel, state: Any, seqs: list[list[int]]) -> np.ndarray:
+    """log P(each sequence read backwards, then EOS) by teacher forcing; `state` has a row per sequence."""
+    targets = [list(reversed(seq)) + [EOS_ID] for seq in seqs]
+    rows = np.arange(len(seqs))
+    tokens = np.full(len(seqs), R2L_ID, dtype=np.int64)
+    total = np.zeros(len(seqs))
+    for position in range(max(map(len, targets))):
+        logits, state = model.step(state, tokens, position)
+        logp = _log_softmax(logits.astype(np.float32))
+        live = np.array([position < len(t) for t in targets])
+        tokens = np.array([t[position] if position < len(t) else EOS_ID for t in targets], dtype=np.int64)
+        total += np.where(live, logp[rows, tokens], 0.0)
+    return total
+
+
+def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig,
+                right_to_left: bool = False) -> list[Hypothesis]:
+    """Batched beam search; hypotheses are ranked by log-prob / length**length_penalty.
+
+    With `right_to_left` (a model trained to read both ways) the best `beam_size` candidates
+    of each image are ranked again by the mean of both readings' log-probabilities.
+    """
     if cfg.beam_size <= 1:
         return greedy(model, state, batch_size, cfg)
     K = cfg.beam_size
+    start = state
     state = model.select(state, np.repeat(np.arange(batch_size), K))  # (B*K) rows
     beams: list[list[list[int]]] = [[[] for _ in range(K)] for _ in range(batch_size)]
     scores = np.full((batch_size, K), -np.inf)
     scores[:, 0] = 0.0  # identical beams at the start: let only one expand
-    finished: list[list[tuple[float, list[int], float]]] = [[] for _ in range(batch_size)]
+    finished: list[list[tuple[list[int], float]]] = [[] for _ in range(batch_size)]  # (ids, log-prob sum)
     tokens = np.full(batch_size * K, BOS_ID, dtype=np.int64)
     done = np.zeros(batch_size, dtype=bool)
 
@@ -117,8 +142,7 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
                     continue
                 seq = beams[b][k]
                 if tok == EOS_ID or is_looping(seq + [tok], cfg):
-                    ids = seq if tok == EOS_ID else seq + [tok]
-                    finished[b].append((rank(s, len(ids) + 1), ids, s / (len(ids) + 1)))
+                    finished[b].append((seq if tok == EOS_ID else seq + [tok], s))
                     continue
                 slot = len(kept)
                 kept.append(seq + [tok])
@@ -129,16 +153,22 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
                 kept.append([])
             new_beams.append(kept)
             best_open = rank(new_scores[b].max(), position + 1) if np.isfinite(new_scores[b].max()) else -np.inf
-            if len(finished[b]) >= K and max(f[0] for f in finished[b]) >= best_open:
+            if len(finished[b]) >= K and max(rank(s, len(ids) + 1) for ids, s in finished[b]) >= best_open:
                 done[b] = True
         if done.all():
             break
         beams, scores, tokens = new_beams, new_scores, new_tokens
         state = model.select(state, rows)
-    results = []
+    pools = []
     for b in range(batch_size):
-        pool = finished[b] or [(rank(scores[b, k], len(beams[b][k])), beams[b][k], scores[b, k] / max(1, len(beams[b][k])))
-                               for k in range(K) if np.isfinite(scores[b, k])]
-        _, ids, mean_logp = max(pool, key=lambda f: f[0])
-        results.append(Hypothesis(list(ids), float(mean_logp)))
+        pool = finished[b] or [(beams[b][k], scores[b, k]) for k in range(K) if np.isfinite(scores[b, k])]
+        pools.append(sorted(pool, key=lambda f: rank(f[1], len(f[0]) + 1), reverse=True)[:K])
+    if right_to_left:
+        owners = np.array([b for b, pool in enumerate(pools) for _ in pool])
+        backwards = iter(right_to_left_logp(model, model.select(start, owners), [ids for pool in pools for ids, _ in pool]))
+        pools = [[(ids, (s + next(backwards)) / 2) for ids, s in pool] for pool in pools]
+    results = []
+    for pool in pools:
+        ids, logp = max(pool, key=lambda f: rank(f[1], len(f[0]) + 1))
+        results.append(Hypothesis(list(ids), float(logp / (len(ids) + 1))))
     return results

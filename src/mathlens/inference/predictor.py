@@ -67,7 +67,8 @@ class Predictor:
     def _predict_batch(self, arrays: list[np.ndarray], cfg: DecodeConfig) -> list[Prediction]:
         images, mask = pad_batch(arrays)
         state = self.backend.start(images, mask)
-        hyps = beam_search(self.backend, state, len(arrays), cfg)
+        both_ways = cfg.rescore_right_to_left and self.model_config.decoder.right_to_left
+        hyps = beam_search(self.backend, state, len(arrays), cfg, right_to_left=both_ways)
         out = []
         for hyp in hyps:
             tokens = repair(self.vocab.decode(hyp.ids))

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from mathlens.config import DecodeConfig, ModelConfig, from_dict, to_dict
-from mathlens.data.collate import Batch
-from mathlens.decoding.search import greedy
+from mathlens.data.collate import Batch, right_to_left
+from mathlens.decoding.search import R2L_ID, greedy
 from mathlens.inference.torch_backend import TorchStepModel
 from mathlens.metrics.text import score
 from mathlens.models.im2latex import Im2Latex
@@ -22,7 +22,7 @@ from mathlens.training.counting import CountingHead
 class LitIm2Latex(L.LightningModule):
     def __init__(self, model_config: dict[str, Any], vocab: list[str], lr: float = 5e-4, weight_decay: float = 0.01,
                  warmup_steps: int = 500, max_steps: int = 20_000, label_smoothing: float = 0.1,
-                 decay_steps: int = 0, count_loss_weight: float = 0.0) -> None:
+                 decay_steps: int = 0, count_loss_weight: float = 0.0, r2l_loss_weight: float = 0.0) -> None:
         super().__init__()
         self.save_hyperparameters()  # model_config + vocab travel with every .ckpt
         self.model = Im2Latex(from_dict(ModelConfig, model_config))
@@ -45,6 +45,12 @@ class LitIm2Latex(L.LightningModule):
         memory, memory_mask = self.model.encode(images, batch.pixel_mask)
         logits = self.model.decoder(batch.tgt_in, memory, memory_mask)  # (B, T, V)
         loss = self.loss_fn(logits.reshape(-1, logits.shape[-1]).float(), batch.tgt_out.reshape(-1))
+        if self.hparams.r2l_loss_weight > 0:  # the same images read backwards: one encoder pass, two readings
+            r2l_in, r2l_out = right_to_left(batch.tgt_out, R2L_ID)
+            r2l_logits = self.model.decoder(r2l_in, memory, memory_mask)
+            r2l_loss = self.loss_fn(r2l_logits.reshape(-1, r2l_logits.shape[-1]).float(), r2l_out.reshape(-1))
+            self.log("train/r2l_loss", r2l_loss, batch_size=len(batch))
+            loss = loss + self.hparams.r2l_loss_weight * r2l_loss
         if self.counting is not None:
             count_loss = self.counting.loss(memory, memory_mask, batch.tgt_out)
             self.log("train/count_loss", count_loss, batch_size=len(batch))

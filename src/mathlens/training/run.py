@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -74,10 +75,13 @@ def resolve_precision(precision: str, accelerator: str, cpuinfo: Path = Path("/p
 
 
 def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
-    lit = LitIm2Latex.create(model_config(cfg.variant, len(vocab)), vocab, lr=cfg.lr, weight_decay=cfg.weight_decay,
+    model_cfg = model_config(cfg.variant, len(vocab))
+    if cfg.r2l_loss_weight > 0:
+        model_cfg = replace(model_cfg, decoder=replace(model_cfg.decoder, right_to_left=True))
+    lit = LitIm2Latex.create(model_cfg, vocab, lr=cfg.lr, weight_decay=cfg.weight_decay,
                              warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
                              label_smoothing=cfg.label_smoothing, decay_steps=cfg.decay_steps,
-                             count_loss_weight=cfg.count_loss_weight)
+                             count_loss_weight=cfg.count_loss_weight, r2l_loss_weight=cfg.r2l_loss_weight)
     if cfg.init_from is not None:
         init = checkpoint.load(cfg.init_from)
         if init.vocab != vocab:
@@ -127,5 +131,4 @@ def run_training(cfg: TrainConfig) -> Path:
 
 
 def _without_init(cfg: TrainConfig) -> TrainConfig:
-    from dataclasses import replace
     return replace(cfg, init_from=None)  # resuming: the .ckpt has the weights already
