@@ -54,7 +54,6 @@ DECLARATIONS = frozenset(
      "\\scriptsize", "\\color", "\\over", "\\atop", "\\choose", "\\frak", "\\Bbb"}
 )
 SCRIPTS = frozenset({"_", "^"})
-# Font switches that act like a command over the rest of their group: `{\bf x}` is `\mathbf{x}`.
 # Binary operators, relations and punctuation: at the edge of a group, braces change their
 # spacing (`{-1}` is a unary minus), so such groups keep them.
 SPACED = frozenset(
@@ -69,6 +68,7 @@ SPACED = frozenset(
      "\\ddagger", "\\uplus", "\\sqcap", "\\sqcup", "\\wr", "\\amalg", "\\lhd", "\\rhd",
      "\\triangleleft", "\\triangleright", "\\ldots", "\\cdots", "\\quad", "\\qquad", "\\,", "\\:",
      "\\;", "\\!", "\\ "})
+# Font switches that act like a command over the rest of their group: `{\bf x}` is `\mathbf{x}`.
 FONT_SWITCHES: dict[str, str] = {"\\rm": "\\mathrm", "\\bf": "\\mathbf", "\\it": "\\mathit",
                                  "\\sf": "\\mathsf", "\\tt": "\\mathtt", "\\cal": "\\mathcal"}
 
