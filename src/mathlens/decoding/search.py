@@ -85,16 +85,18 @@ def greedy(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig) -> 
 
 def right_to_left_logp(model: StepModel, state: Any, seqs: list[list[int]]) -> np.ndarray:
     """log P(each sequence read backwards, then EOS) by teacher forcing; `state` has a row per sequence."""
-    targets = [list(reversed(seq)) + [EOS_ID] for seq in seqs]
+    lengths = np.array([len(seq) + 1 for seq in seqs])  # with the closing EOS
+    targets = np.full((len(seqs), lengths.max()), EOS_ID, dtype=np.int64)
+    for row, seq in enumerate(seqs):
+        targets[row, : len(seq)] = seq[::-1]
     rows = np.arange(len(seqs))
     tokens = np.full(len(seqs), R2L_ID, dtype=np.int64)
     total = np.zeros(len(seqs))
-    for position in range(max(map(len, targets))):
+    for position in range(targets.shape[1]):
         logits, state = model.step(state, tokens, position)
         logp = _log_softmax(logits.astype(np.float32))
-        live = np.array([position < len(t) for t in targets])
-        tokens = np.array([t[position] if position < len(t) else EOS_ID for t in targets], dtype=np.int64)
-        total += np.where(live, logp[rows, tokens], 0.0)
+        tokens = targets[:, position]
+        total += np.where(position < lengths, logp[rows, tokens], 0.0)
     return total
 
 
@@ -119,6 +121,9 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
 
     def rank(logp_sum: float, length: int) -> float:
         return logp_sum / max(1, length) ** cfg.length_penalty
+
+    def by_rank(entry: tuple[list[int], float]) -> float:  # a finished (ids, log-prob sum), EOS counted
+        return rank(entry[1], len(entry[0]) + 1)
 
     for position in range(cfg.max_len):
         logits, state = model.step(state, tokens, position)
@@ -153,7 +158,7 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
                 kept.append([])
             new_beams.append(kept)
             best_open = rank(new_scores[b].max(), position + 1) if np.isfinite(new_scores[b].max()) else -np.inf
-            if len(finished[b]) >= K and max(rank(s, len(ids) + 1) for ids, s in finished[b]) >= best_open:
+            if len(finished[b]) >= K and max(map(by_rank, finished[b])) >= best_open:
                 done[b] = True
         if done.all():
             break
@@ -162,13 +167,13 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
     pools = []
     for b in range(batch_size):
         pool = finished[b] or [(beams[b][k], scores[b, k]) for k in range(K) if np.isfinite(scores[b, k])]
-        pools.append(sorted(pool, key=lambda f: rank(f[1], len(f[0]) + 1), reverse=True)[:K])
+        pools.append(sorted(pool, key=by_rank, reverse=True)[:K])
     if right_to_left:
         owners = np.array([b for b, pool in enumerate(pools) for _ in pool])
         backwards = iter(right_to_left_logp(model, model.select(start, owners), [ids for pool in pools for ids, _ in pool]))
         pools = [[(ids, (s + next(backwards)) / 2) for ids, s in pool] for pool in pools]
     results = []
     for pool in pools:
-        ids, logp = max(pool, key=lambda f: rank(f[1], len(f[0]) + 1))
+        ids, logp = max(pool, key=by_rank)
         results.append(Hypothesis(list(ids), float(logp / (len(ids) + 1))))
     return results

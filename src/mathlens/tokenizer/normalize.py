@@ -54,6 +54,7 @@ DECLARATIONS = frozenset(
      "\\scriptsize", "\\color", "\\over", "\\atop", "\\choose", "\\frak", "\\Bbb"}
 )
 SCRIPTS = frozenset({"_", "^"})
+NOT_ATOMS = DECLARATIONS | SCRIPTS | {"&", "\\\\", "\\ "}  # what cannot start an atom
 # Binary operators, relations and punctuation: at the edge of a group, braces change their
 # spacing (`{-1}` is a unary minus), so such groups keep them.
 SPACED = frozenset(
@@ -207,17 +208,23 @@ def _letters_and_digits(item: str | Group) -> bool:
         isinstance(c, str) and len(c) == 1 and c.isascii() and c.isalnum() for c in item.children)
 
 
-def _is_single_atom(group: Group) -> bool:
-    kids = group.children
-    if not kids:
-        return False
+def _leading_atom(kids: list[str | Group]) -> int:
+    """How many items the atom `kids` starts with spans: a group, a token, or a command with its
+    argument groups; 0 when it starts with a declaration, a script or a separator."""
     head = kids[0]
     if isinstance(head, Group):
-        return len(kids) == 1
-    if len(kids) > 1:  # `{ \frac { a } { b } }`: a command with exactly its arguments
-        return ARITY.get(head, 0) == len(kids) - 1 and all(
-            isinstance(k, Group) and k.is_argument for k in kids[1:])
-    return head not in DECLARATIONS and head not in SCRIPTS and head not in {"&", "\\\\", "\\ "}
+        return 1
+    if head in NOT_ATOMS:
+        return 0
+    size = 1 + ARITY.get(head, 0)
+    return size if all(isinstance(k, Group) and k.is_argument for k in kids[1:size]) else 0
+
+
+def _is_single_atom(group: Group) -> bool:
+    kids = group.children
+    if len(kids) == 1 and isinstance(kids[0], str):
+        return kids[0] not in NOT_ATOMS
+    return bool(kids) and _leading_atom(kids) == len(kids)  # `{ \frac { a } { b } }`: a command and its arguments
 
 
 def _lift_nested_groups(group: Group) -> None:
@@ -233,17 +240,9 @@ def _lift_nested_groups(group: Group) -> None:
 def _is_scripted_atom(group: Group) -> bool:
     """`{ h _ { 0 } ^ { 0 } }`, `{ \\bar { x } ' }`: one atom followed by its scripts only."""
     kids = group.children
-    if not kids:
+    size = _leading_atom(kids) if kids and kids[0] != "'" else 0
+    if not size:
         return False
-    head = kids[0]
-    if isinstance(head, Group):
-        size = 1
-    elif head in DECLARATIONS or head in SCRIPTS or head in {"&", "\\\\", "\\ ", "'"}:
-        return False
-    else:
-        size = 1 + ARITY.get(head, 0)
-        if not all(isinstance(k, Group) and k.is_argument for k in kids[1:size]):
-            return False
     rest, i = kids[size:], 0
     while i < len(rest):
         if rest[i] == "'":
