@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -55,6 +56,18 @@ def tiny_onnx_dir(tmp_path_factory, tiny_checkpoint) -> Path:
     from mathlens.export.onnx import export
 
     return export(tiny_checkpoint, tmp_path_factory.mktemp("onnx")).out_dir
+
+
+@pytest.fixture(scope="session")
+def both_ways_onnx_dir(tmp_path_factory, tiny_onnx_dir) -> Path:
+    """The tiny model's weights, declared as trained in both directions (beam search rescores)."""
+    out = tmp_path_factory.mktemp("both_ways")
+    for f in tiny_onnx_dir.iterdir():
+        shutil.copy(f, out / f.name)
+    meta = json.loads((out / "model.json").read_text())
+    meta["model_config"]["decoder"]["right_to_left"] = True
+    (out / "model.json").write_text(json.dumps(meta))
+    return out
 
 
 @pytest.fixture(scope="session")

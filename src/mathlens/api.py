@@ -22,9 +22,10 @@ __all__ = ["Recognizer", "Prediction"]
 
 
 class Recognizer:
-    def __init__(self, model_dir: Path | None = None, *, beam_size: int = 1, num_threads: int = 2) -> None:
+    def __init__(self, model_dir: Path | None = None, *, beam_size: int = 1, num_threads: int = 2,
+                 rescore_right_to_left: bool = True) -> None:
         self.predictor = Predictor(model_dir, num_threads=num_threads)
-        self.decode = DecodeConfig(beam_size=beam_size)
+        self.decode = DecodeConfig(beam_size=beam_size, rescore_right_to_left=rescore_right_to_left)
 
     def recognize(self, image: ImageInput) -> Prediction:
         """One image or InkML file (path, bytes, PIL image or array) -> Prediction.

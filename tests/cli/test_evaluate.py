@@ -32,3 +32,18 @@ def test_eval_reads_the_im2latex_layout(fixtures, tmp_path):
     result = run_eval(str(split), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "out" / "split_results.json").read_text())["num_samples"] == 1
+
+
+def test_no_rescore_ranks_beams_by_the_left_to_right_reading(fixtures, both_ways_onnx_dir, tmp_path):
+    from mathlens.api import Recognizer
+
+    images = sorted(str(p) for p in (fixtures / "eval").glob("*.png"))
+    for flags, rescore in (([], True), (["--no-rescore"], False)):
+        name = f"rescore_{rescore}"
+        result = run_eval(str(fixtures / "eval"), "--out", str(tmp_path), "--name", name, "--beam", "3",
+                          "--model-dir", str(both_ways_onnx_dir), "--threads", "1", *flags)
+        assert result.returncode == 0, result.stderr
+        got = [json.loads(line) for line in (tmp_path / f"{name}_pred.jsonl").read_text().splitlines()]
+        want = Recognizer(both_ways_onnx_dir, beam_size=3, num_threads=1,
+                          rescore_right_to_left=rescore).recognize_batch(images)
+        assert [g["confidence"] for g in got] == [w.confidence for w in want]

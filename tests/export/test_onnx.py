@@ -79,7 +79,8 @@ def test_export_cli_sets_preprocessing_the_model_carries(tiny_checkpoint, tmp_pa
     assert "no such field" in capsys.readouterr().err
 
 
-def test_a_model_that_reads_both_ways_is_rescored_alike_in_onnx_and_torch(tiny_checkpoint, tiny_onnx_dir, tmp_path):
+def test_a_model_that_reads_both_ways_is_rescored_alike_in_onnx_and_torch(tiny_checkpoint, tiny_onnx_dir,
+                                                                          both_ways_onnx_dir):
     from mathlens.decoding.search import right_to_left_logp
     from mathlens.inference.predictor import Predictor
 
@@ -92,16 +93,9 @@ def test_a_model_that_reads_both_ways_is_rescored_alike_in_onnx_and_torch(tiny_c
     b = right_to_left_logp(onnx_step, onnx_step.start(images, mask), seqs)
     assert np.allclose(a, b, atol=1e-3)
 
-    both_ways = tmp_path / "both_ways"  # the same weights, declared as trained in both directions
-    both_ways.mkdir()
-    for f in tiny_onnx_dir.iterdir():
-        (both_ways / f.name).write_bytes(f.read_bytes())
-    meta = json.loads((both_ways / "model.json").read_text())
-    meta["model_config"]["decoder"]["right_to_left"] = True
-    (both_ways / "model.json").write_text(json.dumps(meta))
     cfg = DecodeConfig(beam_size=3, max_len=15)
     arrays = [images[i, 0] for i in range(2)]
     for rescore in (True, False):
-        got = Predictor(both_ways, num_threads=1).predict(arrays, replace(cfg, rescore_right_to_left=rescore))
+        got = Predictor(both_ways_onnx_dir, num_threads=1).predict(arrays, replace(cfg, rescore_right_to_left=rescore))
         want = beam_search(onnx_step, onnx_step.start(images, mask), 2, cfg, right_to_left=rescore)
         assert [p.confidence for p in got] == [round(float(np.exp(h.score)), 4) for h in want]

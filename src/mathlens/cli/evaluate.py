@@ -16,6 +16,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--name", default=None, help="file name prefix (default: the data folder's name)")
     p.add_argument("--limit", type=int, default=None, help="first N samples only")
     p.add_argument("--beam", type=int, default=1)
+    p.add_argument("--no-rescore", action="store_true",
+                   help="beam search ranks by the left-to-right reading alone (models trained both ways)")
     p.add_argument("--model-dir", type=Path, default=None)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=64, help="1 reads each image alone, as `mathlens predict FILE` does")
@@ -29,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from mathlens.metrics.evaluate import evaluate, load_samples
 
     samples = load_samples(args.data_dir, args.limit)
-    recognizer = Recognizer(args.model_dir, beam_size=args.beam, num_threads=args.threads)
+    recognizer = Recognizer(args.model_dir, beam_size=args.beam, num_threads=args.threads,
+                            rescore_right_to_left=not args.no_rescore)
     name = args.name or args.data_dir.resolve().name
     with tqdm(total=len(samples), unit="img", file=sys.stderr, disable=None) as bar:
         scores = evaluate(lambda paths: recognizer.recognize_batch(paths, errors="return"), samples, args.out, name,
