@@ -1,7 +1,7 @@
 """Python API: `Recognizer().recognize("formula.png")`.
 
     >>> from mathlens import Recognizer
-    >>> rec = Recognizer()                       # the model shipped in the package
+    >>> rec = Recognizer()                       # the model shipped in the package, beam search 3
     >>> pred = rec.recognize("examples/quadratic.png")
     >>> pred.latex, pred.confidence
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from mathlens.config import DecodeConfig
+from mathlens.config import DEFAULT_BEAM, DecodeConfig
 from mathlens.data.inkml import Strokes, render_strokes, strokes_from_lists
 from mathlens.errors import MathlensError
 from mathlens.inference.predictor import Prediction, Predictor
@@ -22,7 +22,7 @@ __all__ = ["Recognizer", "Prediction"]
 
 
 class Recognizer:
-    def __init__(self, model_dir: Path | None = None, *, beam_size: int = 1, num_threads: int = 2,
+    def __init__(self, model_dir: Path | None = None, *, beam_size: int = DEFAULT_BEAM, num_threads: int = 2,
                  rescore_right_to_left: bool = True) -> None:
         self.predictor = Predictor(model_dir, num_threads=num_threads)
         self.decode = DecodeConfig(beam_size=beam_size, rescore_right_to_left=rescore_right_to_left)

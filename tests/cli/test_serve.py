@@ -67,8 +67,11 @@ def test_serve_answers_over_http_and_stops_cleanly(served, fixtures):
     assert "Uvicorn running on http://127.0.0.1" in log and "Traceback" not in log
 
 
-@pytest.mark.parametrize("flag", ["--max-batch=0", "--timeout-s=-1", "--max-upload-mb=0"])
-def test_serve_refuses_impossible_settings(flag):
-    result = subprocess.run([sys.executable, "-m", "mathlens.cli.main", "serve", flag], capture_output=True,
+@pytest.mark.parametrize(("flags", "message"), [(["--max-batch=0"], "must be positive"),
+                                              (["--timeout-s=-1"], "must be positive"),
+                                              (["--max-upload-mb=0"], "must be positive"),
+                                              (["--beam=4", "--max-beam=3"], "above --max-beam")])
+def test_serve_refuses_impossible_settings(flags, message):
+    result = subprocess.run([sys.executable, "-m", "mathlens.cli.main", "serve", *flags], capture_output=True,
                             text=True, timeout=60)
-    assert result.returncode == 2 and "must be positive" in result.stderr
+    assert result.returncode == 2 and message in result.stderr

@@ -55,7 +55,7 @@ def test_recognize_multipart_upload(server, good_png, expected):
 
 def test_recognize_base64_json_and_data_url(server, good_png, expected):
     encoded = base64.b64encode(good_png).decode()
-    assert_good_answer(post(server, "/v1/recognize", json={"image_base64": encoded, "beam": 1}), expected)
+    assert_good_answer(post(server, "/v1/recognize", json={"image_base64": encoded, "beam": 3}), expected)
     assert_good_answer(post(server, "/v1/recognize", json={"image_base64": "data:image/png;base64," + encoded}),
                        expected)
 

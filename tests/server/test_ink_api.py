@@ -35,7 +35,7 @@ def strokes_expected(predictor):
 
 
 def test_strokes_are_drawn_and_recognized(server, strokes_expected):
-    assert_answer(post(server, "/v1/recognize/strokes", json={"strokes": PLUS_ONE, "beam": 1}), strokes_expected)
+    assert_answer(post(server, "/v1/recognize/strokes", json={"strokes": PLUS_ONE, "beam": 3}), strokes_expected)
     with_time = [[[x, y, 10.0 * i] for i, (x, y) in enumerate(stroke)] for stroke in PLUS_ONE]  # t is ignored
     assert_answer(post(server, "/v1/recognize/strokes", json={"strokes": with_time}), strokes_expected)
 

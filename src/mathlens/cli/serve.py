@@ -30,6 +30,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-upload-mb", type=float, default=d.max_upload_mb, help="largest image upload (413 beyond)")
     p.add_argument("--max-pixels", type=int, default=d.max_pixels, help="largest image in pixels (422 beyond)")
     p.add_argument("--timeout-s", type=float, default=d.timeout_s, help="per-request time limit (504 beyond)")
+    p.add_argument("--beam", type=int, default=d.beam, help=f"beam size of requests that do not say (default {d.beam})")
     p.add_argument("--max-beam", type=int, default=d.max_beam, help="largest beam size a request may ask for")
     ray = p.add_argument_group("Ray Serve (needs the ray extra: pip install 'mathlens[serve,ray]')")
     ray.add_argument("--ray", action="store_true", help="serve with Ray Serve, as --replicas copies of the model")
@@ -46,13 +47,15 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
     """CLI flags -> ServeConfig, refusing values that cannot work (exit code 2, not a traceback)."""
     cfg = ServeConfig(host=args.host, port=args.port, model_dir=args.model_dir, threads=args.threads,
                       max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, max_upload_mb=args.max_upload_mb,
-                      max_pixels=args.max_pixels, timeout_s=args.timeout_s, max_beam=args.max_beam)
+                      max_pixels=args.max_pixels, timeout_s=args.timeout_s, beam=args.beam, max_beam=args.max_beam)
     positive = {"--port": cfg.port, "--threads": cfg.threads, "--max-batch": cfg.max_batch,
                 "--max-upload-mb": cfg.max_upload_mb, "--max-pixels": cfg.max_pixels, "--timeout-s": cfg.timeout_s,
-                "--max-beam": cfg.max_beam}
+                "--beam": cfg.beam, "--max-beam": cfg.max_beam}
     bad = [name for name, value in positive.items() if value <= 0] + (["--batch-wait-ms"] if cfg.batch_wait_ms < 0 else [])
     if bad:
         raise MathlensError(f"must be positive: {', '.join(bad)}")
+    if cfg.beam > cfg.max_beam:
+        raise MathlensError(f"--beam {cfg.beam} is above --max-beam {cfg.max_beam}")
     return cfg
 
 

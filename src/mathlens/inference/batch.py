@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from mathlens.config import DEFAULT_BEAM
+
 logger = logging.getLogger(__name__)
 
 CSV_FIELDS = ("path", "latex", "confidence", "error")
@@ -25,7 +27,7 @@ CSV_FIELDS = ("path", "latex", "confidence", "error")
 @dataclass(frozen=True)
 class JobSettings:
     model_dir: Path | None = None
-    beam_size: int = 1
+    beam_size: int = DEFAULT_BEAM
     threads: int = 2
     chunk_size: int = 32
 

@@ -71,15 +71,11 @@ async def read_batch(request: Request, cfg: ServeConfig) -> Upload:
 async def _read(request: Request, cfg: ServeConfig, *, batch: bool) -> Upload:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == MULTIPART:
-        upload = await _read_multipart(request, cfg, batch=batch)
-    elif content_type == JSON or content_type.endswith("+json"):
-        upload = await _read_json(request, cfg, batch=batch)
-    else:
-        raise HTTPException(415, f"unsupported content type {content_type or '(none)'!r}: "
-                                 f"send {MULTIPART} with an image file, or {JSON} with base64 images")
-    if upload.beam > cfg.max_beam:
-        raise HTTPException(422, f"beam: at most {cfg.max_beam} on this server, got {upload.beam}")
-    return upload
+        return await _read_multipart(request, cfg, batch=batch)
+    if content_type == JSON or content_type.endswith("+json"):
+        return await _read_json(request, cfg, batch=batch)
+    raise HTTPException(415, f"unsupported content type {content_type or '(none)'!r}: "
+                             f"send {MULTIPART} with an image file, or {JSON} with base64 images")
 
 
 async def read_strokes(request: Request, cfg: ServeConfig) -> tuple[Strokes, int]:
@@ -92,9 +88,16 @@ async def read_strokes(request: Request, cfg: ServeConfig) -> tuple[Strokes, int
         raise HTTPException(415, f"unsupported content type {content_type or '(none)'!r}: "
                                  f'send {JSON}: {{"strokes": [[[x, y], ...], ...]}}')
     body = _validate(StrokesRequest, await request.body())
-    if body.beam > cfg.max_beam:
-        raise HTTPException(422, f"beam: at most {cfg.max_beam} on this server, got {body.beam}")
-    return body.strokes, body.beam
+    return body.strokes, _beam(body.beam, cfg)
+
+
+def _beam(asked: int | None, cfg: ServeConfig) -> int:
+    """The request's beam size, or the server's when it did not say."""
+    if asked is None:
+        return cfg.beam
+    if asked > cfg.max_beam:
+        raise HTTPException(422, f"beam: at most {cfg.max_beam} on this server, got {asked}")
+    return asked
 
 
 async def _read_multipart(request: Request, cfg: ServeConfig, *, batch: bool) -> Upload:
@@ -105,7 +108,7 @@ async def _read_multipart(request: Request, cfg: ServeConfig, *, batch: bool) ->
         if not fields:
             raise HTTPException(422, f"missing multipart field {name!r} (an image file)")
         items = [await _read_upload(field, name, cfg) for field in fields]
-        return Upload(items, _form_beam(form))
+        return Upload(items, _beam(_form_beam(form), cfg))
     finally:
         await form.close()
 
@@ -120,8 +123,10 @@ async def _read_upload(field: UploadFile | str, name: str, cfg: ServeConfig) -> 
         return err
 
 
-def _form_beam(form: FormData) -> int:
-    raw = form.get("beam", "1")
+def _form_beam(form: FormData) -> int | None:
+    raw = form.get("beam")
+    if raw is None:
+        return None
     if not isinstance(raw, str) or not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_BEAM:
         raise HTTPException(422, f"beam: must be an integer from 1 to {MAX_BEAM}")
     return int(raw)
@@ -131,9 +136,9 @@ async def _read_json(request: Request, cfg: ServeConfig, *, batch: bool) -> Uplo
     body = await request.body()
     if batch:
         many = _validate(BatchRequest, body)
-        return Upload([_decode_item(text, cfg) for text in many.images_base64], many.beam)
+        return Upload([_decode_item(text, cfg) for text in many.images_base64], _beam(many.beam, cfg))
     one = _validate(RecognizeRequest, body)
-    return Upload([_decode_item(one.image_base64, cfg)], one.beam)
+    return Upload([_decode_item(one.image_base64, cfg)], _beam(one.beam, cfg))
 
 
 def _validate(model: type[M], body: bytes) -> M:

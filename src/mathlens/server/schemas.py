@@ -7,6 +7,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_BEAM = 10  # schema bound; the server's own (lower) ServeConfig.max_beam is checked on top
+BEAM_HELP = "beam size; 1 is greedy decoding; default: the server's (`mathlens serve --beam`, 3)"
 
 
 class RecognizeRequest(BaseModel):
@@ -16,7 +17,7 @@ class RecognizeRequest(BaseModel):
 
     image_base64: str = Field(description="the image file (PNG, JPEG, ...) base64-encoded; a data: URL prefix is allowed",
                               min_length=1)
-    beam: int = Field(1, ge=1, le=MAX_BEAM, description="beam size; 1 is greedy decoding")
+    beam: int | None = Field(None, ge=1, le=MAX_BEAM, description=BEAM_HELP)
 
 
 class BatchRequest(BaseModel):
@@ -25,7 +26,7 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     images_base64: list[str] = Field(min_length=1, description="image files, base64-encoded")
-    beam: int = Field(1, ge=1, le=MAX_BEAM, description="beam size; 1 is greedy decoding")
+    beam: int | None = Field(None, ge=1, le=MAX_BEAM, description=BEAM_HELP)
 
 
 class StrokesRequest(BaseModel):
@@ -36,7 +37,7 @@ class StrokesRequest(BaseModel):
     strokes: list[list[list[float]]] = Field(
         min_length=1, description="strokes, each a list of [x, y] points (a third value, such as time, is ignored)",
         examples=[[[[10, 10], [10, 40]], [[0, 25], [20, 25]]]])
-    beam: int = Field(1, ge=1, le=MAX_BEAM, description="beam size; 1 is greedy decoding")
+    beam: int | None = Field(None, ge=1, le=MAX_BEAM, description=BEAM_HELP)
 
 
 class RecognizeResponse(BaseModel):

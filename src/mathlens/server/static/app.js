@@ -201,7 +201,7 @@ function scheduleDrawingRecognition() {
     recognize(API_STROKES, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ strokes, beam: 1 }),
+      body: JSON.stringify({ strokes }),
     });
   }, DRAW_PAUSE_MS);
 }
