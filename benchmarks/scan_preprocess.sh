@@ -19,6 +19,6 @@ for setting in "$@"; do
       photos) data=.cache/val/crohme2014_photo; limit= ;;
       up3) data=.cache/val/im2latex_up3; limit= ;;
     esac
-    mathlens eval "$data" --model-dir "$d" --out "$out/res" --name "${tag}_$set" $limit >/dev/null
+    mathlens eval "$data" --model-dir "$d" --out "$out/res" --name "${tag}_$set" $limit --beam 1 >/dev/null
   done
 done
