@@ -1,7 +1,8 @@
 """Greedy and beam search over any step function (torch or onnxruntime), in numpy.
 
 A `StepModel` hides the backend: `step` turns the last tokens into log-probabilities and a new
-state, `select` keeps or repeats rows of the state (finished rows dropped, beams reordered).
+state, `select` keeps or repeats rows of the state (finished rows dropped, beams made) and
+`reorder` moves only the hypotheses' own cache (beams reordered within their image).
 
 A model trained to read right to left as well (bidirectional training, as in BTTR) starts that
 reading from `R2L_ID`; beam search can then rescore its candidates with both readings.
@@ -26,6 +27,9 @@ class StepModel(Protocol):
 
     def select(self, state: Any, rows: np.ndarray) -> Any:
         """Keep state rows in the given order (rows may repeat)."""
+
+    def reorder(self, state: Any, rows: np.ndarray) -> Any:
+        """Like select, for rows that stay within their image: the image's encoding stays put."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
         total = scores[:, :, None] + logp  # (B, K, V)
         flat = total.reshape(batch_size, -1)
         top = np.argsort(-flat, axis=1)[:, : 2 * K]  # (B, 2K) candidates
-        rows = np.zeros(batch_size * K, dtype=np.int64)
+        rows = np.arange(batch_size * K)  # slots left empty keep their row
         new_tokens = np.full(batch_size * K, EOS_ID, dtype=np.int64)
         new_scores = np.full((batch_size, K), -np.inf)
         new_beams: list[list[list[int]]] = []
@@ -163,7 +167,7 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
         if done.all():
             break
         beams, scores, tokens = new_beams, new_scores, new_tokens
-        state = model.select(state, rows)
+        state = model.reorder(state, rows)
     pools = []
     for b in range(batch_size):
         pool = finished[b] or [(beams[b][k], scores[b, k]) for k in range(K) if np.isfinite(scores[b, k])]

@@ -43,3 +43,6 @@ class OnnxStepModel:
 
     def select(self, state: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
         return {name: (a[rows] if name == "memory_mask" else a[:, rows]) for name, a in state.items()}
+
+    def reorder(self, state: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+        return {**state, "self_k": state["self_k"][:, rows], "self_v": state["self_v"][:, rows]}

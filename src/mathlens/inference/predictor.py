@@ -55,11 +55,16 @@ class Predictor:
         return self.model_config.preprocess
 
     def predict(self, arrays: list[np.ndarray], cfg: DecodeConfig = DecodeConfig()) -> list[Prediction]:
-        """Preprocessed (H, W) inputs -> one Prediction each, batched by similar width."""
+        """Preprocessed (H, W) inputs -> one Prediction each, batched by similar width.
+
+        A batch holds at most `max_batch_size` hypotheses (images x beam size): each carries its
+        image's encoding, which dominates memory.
+        """
         order = sorted(range(len(arrays)), key=lambda i: (arrays[i].shape[1], arrays[i].shape[0]))
         results: list[Prediction | None] = [None] * len(arrays)
-        for start in range(0, len(order), self.max_batch_size):
-            idx = order[start: start + self.max_batch_size]
+        per_call = max(1, self.max_batch_size // cfg.beam_size)
+        for start in range(0, len(order), per_call):
+            idx = order[start: start + per_call]
             for i, pred in zip(idx, self._predict_batch([arrays[i] for i in idx], cfg)):
                 results[i] = pred
         return [r for r in results if r is not None]

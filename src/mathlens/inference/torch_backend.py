@@ -32,3 +32,7 @@ class TorchStepModel:
     def select(self, state: dict[str, torch.Tensor], rows: np.ndarray) -> dict[str, torch.Tensor]:
         idx = torch.from_numpy(rows).to(state["mask"].device)
         return {name: t.index_select(0 if name == "mask" else 1, idx) for name, t in state.items()}
+
+    def reorder(self, state: dict[str, torch.Tensor], rows: np.ndarray) -> dict[str, torch.Tensor]:
+        idx = torch.from_numpy(rows).to(state["mask"].device)
+        return {**state, "self_k": state["self_k"].index_select(1, idx), "self_v": state["self_v"].index_select(1, idx)}
