@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mathlens.config import DEFAULT_BEAM
+from mathlens.cli import add_beam_argument
 from mathlens.errors import MathlensError
 
 
@@ -29,8 +29,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--cpus-per-actor", type=float, default=None,
                    help="CPUs Ray reserves per actor (default: --threads)")
     p.add_argument("--batch-size", type=int, default=32, help="images per actor call")
-    p.add_argument("--beam", type=int, default=DEFAULT_BEAM, metavar="N",
-                   help=f"beam size (1 = greedy search; default {DEFAULT_BEAM})")
+    add_beam_argument(p)
     p.add_argument("--model-dir", type=Path, default=None, help="exported model directory (default: shipped model)")
     p.set_defaults(run=run)
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mathlens.config import DEFAULT_BEAM
+from mathlens.cli import add_beam_argument
 
 
 def add_parser(sub: Any) -> None:
@@ -17,7 +17,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=Path("eval_results"), help="where *_pred.jsonl and *_results.json go")
     p.add_argument("--name", default=None, help="file name prefix (default: the data folder's name)")
     p.add_argument("--limit", type=int, default=None, help="first N samples only")
-    p.add_argument("--beam", type=int, default=DEFAULT_BEAM, help=f"beam size (1 = greedy search; default {DEFAULT_BEAM})")
+    add_beam_argument(p)
     p.add_argument("--no-rescore", action="store_true",
                    help="beam search ranks by the left-to-right reading alone (models trained both ways)")
     p.add_argument("--model-dir", type=Path, default=None)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mathlens.config import DEFAULT_BEAM
+from mathlens.cli import add_beam_argument
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".inkml"}
 
@@ -25,8 +25,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--jsonl", action="store_true", help='one JSON object per input: {"path", "latex", "confidence"}')
     p.add_argument("--output", type=Path, default=None,
                    help="append results to this .jsonl or .csv file; a rerun skips inputs already in it")
-    p.add_argument("--beam", type=int, default=DEFAULT_BEAM, metavar="N",
-                   help=f"beam size (1 = greedy search; default {DEFAULT_BEAM})")
+    add_beam_argument(p)
     p.add_argument("--workers", type=int, default=1, help="worker processes, each with its own model")
     p.add_argument("--threads", type=int, default=2, help="onnxruntime threads per process")
     p.add_argument("--batch-size", type=int, default=32, help="images decoded together")
