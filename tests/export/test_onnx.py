@@ -35,6 +35,30 @@ def test_int8_export_runs(tiny_checkpoint, tmp_path):
     assert result.quantized and (tmp_path / "int8" / "decoder.onnx").stat().st_size > 0
 
 
+def test_fp16_weights_halve_the_graphs_and_stay_close_to_fp32(tiny_checkpoint, tiny_onnx_dir, tmp_path):
+    from mathlens.inference.predictor import Predictor
+
+    result = export(tiny_checkpoint, tmp_path / "fp16", half_weights=True)
+    size = lambda d: sum(f.stat().st_size for f in d.glob("*.onnx"))  # noqa: E731
+    assert size(result.out_dir) < 0.7 * size(tiny_onnx_dir)  # the tiny model has many small tensors, kept fp32
+    assert json.loads((result.out_dir / "model.json").read_text())["weights"] == "fp16"
+    model = checkpoint.build_model(checkpoint.load(tiny_checkpoint))
+    assert 0 < parity(model, result.out_dir, seed=3) < 1e-2  # fp16 rounding, no more
+    # fp32 arithmetic: an image reads the same whatever shares its batch (int8's activations do not)
+    rng = np.random.default_rng(2)
+    arrays = [rng.random((40, 120), dtype=np.float32) for _ in range(3)]
+    predictor, cfg = Predictor(result.out_dir, num_threads=1), DecodeConfig(beam_size=2, max_len=15)
+    assert predictor.predict(arrays[:1], cfg)[0] == predictor.predict(arrays, cfg)[0]
+
+
+def test_export_cli_refuses_int8_and_fp16_together(tiny_checkpoint, tmp_path):
+    from mathlens.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", str(tiny_checkpoint), str(tmp_path / "out"), "--int8", "--fp16"])
+    assert exit_info.value.code == 2 and not (tmp_path / "out").exists()
+
+
 def test_fp16_checkpoint_roundtrip_and_bad_files(tiny_checkpoint, tmp_path):
     ckpt = checkpoint.load(tiny_checkpoint)
     checkpoint.save(ckpt, tmp_path / "half.pt", half=True)

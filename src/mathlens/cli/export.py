@@ -1,4 +1,4 @@
-"""`mathlens export CKPT OUT_DIR [--int8] [--preprocess key=value ...]`: ONNX graphs for torch-free inference."""
+"""`mathlens export CKPT OUT_DIR [--int8 | --fp16] [--preprocess key=value ...]`: ONNX graphs for torch-free inference."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("export", help="export a checkpoint (.pt or Lightning .ckpt) to ONNX")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("out_dir", type=Path)
-    p.add_argument("--int8", action="store_true", help="int8 weights for the matrix multiplies")
+    weights = p.add_mutually_exclusive_group()
+    weights.add_argument("--int8", action="store_true", help="int8 weights for the matrix multiplies")
+    weights.add_argument("--fp16", action="store_true", help="fp16 weights on disk, fp32 arithmetic (half the size)")
     p.add_argument("--save-pt", type=Path, default=None, help="also write the weights as a compact fp16 .pt")
     p.add_argument("--preprocess", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                    help="change inference preprocessing fields the model carries (target_dpi=165 min_dpi=160)")
@@ -47,6 +49,6 @@ def run(args: argparse.Namespace) -> int:
             source = args.save_pt or Path(tmp) / "model.pt"
             ckpt = with_preprocess(checkpoint.load(args.checkpoint), args.preprocess)
             checkpoint.save(ckpt, source, half=args.save_pt is not None)
-        result = export(source, args.out_dir, quantize=args.int8)
+        result = export(source, args.out_dir, quantize=args.int8, half_weights=args.fp16)
     print(f"{result.out_dir} (max |log-prob diff| vs torch {result.max_abs_diff:.2e})")
     return 0
