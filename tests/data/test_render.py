@@ -61,3 +61,11 @@ def test_a_font_that_cannot_render_stops_the_corpus_run(tmp_path, monkeypatch, w
     with pytest.raises(RenderError, match="'missing' does not render"):
         render_corpus(CorpusRenderConfig(corpus, tmp_path / "out", fonts=("cm", "missing"), num_workers=1))
     assert not (tmp_path / "out").exists()  # stopped before any chunk
+
+
+def test_array_renders_hold_only_rewritten_matrices(tmp_path, write_corpus):
+    corpus = write_corpus([r"A=\begin{pmatrix}a&b\\c&d\end{pmatrix}", "x+y=z", r"f=\begin{cases}1&x>0\\0&x\le0\end{cases}"])
+    records = read_manifest(render_corpus(CorpusRenderConfig(corpus, tmp_path / "out", num_workers=1, fonts=("cm",),
+                                                             arrays=True)))
+    assert len(records) == 2 and all(r.image_path.exists() for r in records)
+    assert all("\\begin{array}" in r.tokens and "\\left" in r.tokens for r in records)

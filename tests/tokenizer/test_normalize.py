@@ -26,6 +26,10 @@ GOLDEN = [
     (r"{h_0^0}(x) = \sum{b_{z}^0}", r"h _ { 0 } ^ { 0 } ( x ) = \sum { b _ { z } ^ { 0 } }"),  # \sum may take it
     (r"{\partial_\lambda}F + {p^{2n}}", r"\partial _ { \lambda } F + p ^ { 2 n }"),
     (r"\sqrt{{\sum_a b}} {\{P,X\}}=1", r"\sqrt { \sum _ { a } b } \{ P , X \} = 1"),
+    # im2latex-100k ends every array row with \\; before \end{array} it draws no row
+    (r"\left( \begin{array} { c } { 0 } \\ { \phi } \\ \end{array} \right)",
+     r"\left ( \begin{array} { c } 0 \\ \phi \end{array} \right )"),
+    (r"\begin{pmatrix}a\\b\\\end{pmatrix}", r"\begin{pmatrix} a \\ b \end{pmatrix}"),
 ]
 
 # Braces that change how TeX sets the formula stay.
@@ -36,6 +40,7 @@ KEPT_BRACES = [
     (r"x{a,}", r"x { a , }"),
     (r"{a \over b}c", r"{ a \over b } c"),
     (r"\hspace{1cm}x", r"\hspace { 1 c m } x"),  # an argument of a command we do not know
+    (r"\begin{aligned}a\\b\\\end{aligned}", r"\begin{aligned} a \\ b \\ \end{aligned}"),  # may add a line
 ]
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from mathlens.data.array_convention import as_arrays
 from mathlens.data.render import FONTS, RenderJob, render_batch
 from mathlens.data.render_web import DEFAULT_SCALE, render_web_batch
 from mathlens.errors import LatexSyntaxError, RenderError
@@ -40,6 +41,7 @@ class CorpusRenderConfig:
     seed: int = 0
     renderer: Literal["tex", "mathjax"] = "tex"
     trailing_punct: float = 0.0  # share of formulas that end a sentence, as displays in papers do
+    arrays: bool = False  # only the formulas with matrices or cases, written as arrays (array_convention)
 
 
 # Sentence punctuation after a displayed formula, roughly as often as papers write each. The
@@ -83,6 +85,17 @@ def end_sentence(entry: CorpusEntry, rng: random.Random) -> CorpusEntry:
     ends, weights = zip(*SENTENCE_ENDS)
     latex = f"{entry.latex} {rng.choices(ends, weights)[0]}"
     return CorpusEntry(latex, normalize(latex), entry.kind, entry.render_env, entry.source)
+
+
+def with_arrays(entry: CorpusEntry) -> CorpusEntry | None:
+    """The entry with its matrices and cases written as arrays; None if it has none."""
+    latex = as_arrays(entry.latex)
+    if latex is None:
+        return None
+    try:
+        return CorpusEntry(latex, normalize(latex), entry.kind, entry.render_env, entry.source)
+    except LatexSyntaxError:
+        return None
 
 
 def _render_chunk(args: tuple[int, list[CorpusEntry], CorpusRenderConfig]) -> int:
@@ -132,6 +145,8 @@ def render_corpus(cfg: CorpusRenderConfig) -> Path:
     if cfg.renderer == "tex":
         check_fonts(cfg.fonts)
     entries = list(read_corpus(cfg.corpus_path, cfg.min_tokens, cfg.max_tokens))
+    if cfg.arrays:
+        entries = [e for e in map(with_arrays, entries) if e is not None and len(e.tokens) <= cfg.max_tokens]
     random.Random(cfg.seed).shuffle(entries)
     if cfg.limit is not None:
         entries = entries[: cfg.limit]

@@ -6,8 +6,9 @@ scripts and known commands always braced (`x^2` -> `x ^ { 2 }`, `\\frac12` ->
 `{ \\bar { K } } _ { a }` -> `\\bar { K } _ { a }`, one atom and its scripts, a run of ordinary
 atoms, or another group), old font switches written as commands (`{ \\cal A }` ->
 `\\mathcal { A }`), primes as apostrophes (`f ^ { \\prime \\prime }` -> `f ' '`), and upright
-words of letters and digits in one spelling (`\\text { e f f }` -> `\\mathrm { e f f }`). Both
-sides of a comparison go through the same function.
+words of letters and digits in one spelling (`\\text { e f f }` -> `\\mathrm { e f f }`), and
+no row break right before the end of an array or matrix (im2latex-100k writes one after every
+row; TeX draws no row for it). Both sides of a comparison go through the same function.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ SPACED = frozenset(
      "\\ddagger", "\\uplus", "\\sqcap", "\\sqcup", "\\wr", "\\amalg", "\\lhd", "\\rhd",
      "\\triangleleft", "\\triangleright", "\\ldots", "\\cdots", "\\quad", "\\qquad", "\\,", "\\:",
      "\\;", "\\!", "\\ "})
+# Array-like environments: a `\\` right before their end adds no row (they close with \crcr).
+ROW_ENVS = frozenset(f"\\end{{{env}}}" for env in (
+    "array", "tabular", "matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "smallmatrix", "cases"))
 # Font switches that act like a command over the rest of their group: `{\bf x}` is `\mathbf{x}`.
 FONT_SWITCHES: dict[str, str] = {"\\rm": "\\mathrm", "\\bf": "\\mathbf", "\\it": "\\mathit",
                                  "\\sf": "\\mathsf", "\\tt": "\\mathtt", "\\cal": "\\mathcal"}
@@ -303,7 +307,7 @@ def normalize_tokens(tokens: list[str]) -> list[str]:
     _plain_text_as_mathrm(tree)
     out: list[str] = []
     _flatten(tree, out)
-    return out
+    return [t for i, t in enumerate(out) if not (t == "\\\\" and i + 1 < len(out) and out[i + 1] in ROW_ENVS)]
 
 
 def normalize(latex: str) -> list[str]:
