@@ -4,6 +4,7 @@ from PIL import Image
 from mathlens.data.corpus import CorpusRenderConfig, render_corpus
 from mathlens.data.manifest import read_manifest
 from mathlens.data.render import FONTS, RenderJob, render_batch
+from mathlens.tokenizer.normalize import normalize
 
 pytestmark = pytest.mark.texlive
 
@@ -69,3 +70,12 @@ def test_array_renders_hold_only_rewritten_matrices(tmp_path, write_corpus):
                                                              arrays=True)))
     assert len(records) == 2 and all(r.image_path.exists() for r in records)
     assert all("\\begin{array}" in r.tokens and "\\left" in r.tokens for r in records)
+
+
+def test_swap_renders_label_the_swapped_formula(tmp_path, write_corpus):
+    corpus = write_corpus([r"\frac{d}{dx}f(x)", r"\tilde{u}=-\phi^{2}", "123"])
+    records = read_manifest(render_corpus(CorpusRenderConfig(corpus, tmp_path / "out", num_workers=1, fonts=("cm",),
+                                                             swap_symbols=True)))
+    assert len(records) == 2 and all(r.image_path.exists() for r in records)  # digits alone have nothing to swap
+    originals = {tuple(normalize(r"\frac{d}{dx}f(x)")), tuple(normalize(r"\tilde{u}=-\phi^{2}"))}
+    assert not originals & {tuple(r.tokens) for r in records}

@@ -30,6 +30,9 @@ def add_parser(sub: Any) -> None:
                    help="end this share of the one-line formulas with sentence punctuation (. , ;) as papers do")
     p.add_argument("--arrays", action="store_true",
                    help="render only the formulas with matrices or cases, written as arrays as arXiv papers do")
+    p.add_argument("--swap-symbols", action="store_true",
+                   help="rename one or two symbols of each formula to others of their kind (rare Greek, accents, "
+                        "relations, delimiters), label to match")
     p.add_argument("--val", type=Path, default=DEFAULT_IM2LATEX_VAL,
                    help="im2latex split to write as validation manifest (.cache/val/im2latex_val.jsonl)")
     p.set_defaults(run=run_render)
@@ -61,7 +64,8 @@ def run_render(args: argparse.Namespace) -> int:
 
     manifest = render_corpus(CorpusRenderConfig(args.corpus, args.out, num_workers=args.workers, limit=args.limit,
                                                   seed=args.seed, renderer=args.renderer, fonts=tuple(args.fonts),
-                                                  trailing_punct=args.trailing_punct, arrays=args.arrays))
+                                                  trailing_punct=args.trailing_punct, arrays=args.arrays,
+                                                  swap_symbols=args.swap_symbols))
     print(manifest)
     if args.val.is_dir():
         records = im2latex_records(args.val)

@@ -12,13 +12,15 @@ import json
 import logging
 import random
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Literal
 
 from mathlens.data.array_convention import as_arrays
+from mathlens.data.latex_swap import swap_symbols
 from mathlens.data.render import FONTS, RenderJob, render_batch
 from mathlens.data.render_web import DEFAULT_SCALE, render_web_batch
 from mathlens.errors import LatexSyntaxError, RenderError
@@ -42,6 +44,7 @@ class CorpusRenderConfig:
     renderer: Literal["tex", "mathjax"] = "tex"
     trailing_punct: float = 0.0  # share of formulas that end a sentence, as displays in papers do
     arrays: bool = False  # only the formulas with matrices or cases, written as arrays (array_convention)
+    swap_symbols: bool = False  # every formula with symbols renamed to others of their kind (latex_swap)
 
 
 # Sentence punctuation after a displayed formula, roughly as often as papers write each. The
@@ -98,6 +101,19 @@ def with_arrays(entry: CorpusEntry) -> CorpusEntry | None:
         return None
 
 
+def with_swaps(entries: Iterable[CorpusEntry], seed: int) -> Iterator[CorpusEntry]:
+    """The entries with one or two symbols swapped for others of their kind; those without any are left out."""
+    rng = random.Random(f"swap-{seed}")
+    for entry in entries:
+        latex = swap_symbols(entry.latex, rng)
+        if latex is None:
+            continue
+        try:
+            yield CorpusEntry(latex, normalize(latex), entry.kind, entry.render_env, entry.source)
+        except LatexSyntaxError:
+            continue
+
+
 def _render_chunk(args: tuple[int, list[CorpusEntry], CorpusRenderConfig]) -> int:
     index, entries, cfg = args
     rng = random.Random(cfg.seed * 1_000_003 + index)
@@ -148,6 +164,8 @@ def render_corpus(cfg: CorpusRenderConfig) -> Path:
     if cfg.arrays:
         entries = [e for e in map(with_arrays, entries) if e is not None and len(e.tokens) <= cfg.max_tokens]
     random.Random(cfg.seed).shuffle(entries)
+    if cfg.swap_symbols:  # after the shuffle, so that --limit swaps only the formulas it renders
+        entries = list(islice(with_swaps(entries, cfg.seed), cfg.limit))
     if cfg.limit is not None:
         entries = entries[: cfg.limit]
     chunks = [entries[i: i + cfg.chunk_size] for i in range(0, len(entries), cfg.chunk_size)]
