@@ -40,13 +40,18 @@ def add_parser(sub: Any) -> None:
     k = sub.add_parser("render-ink", help="draw the CROHME training ink as images (resumable)")
     k.add_argument("--inkml-tar", type=Path, default=DEFAULT_CROHME / "train_inkml.tar.gz")
     k.add_argument("--captions", type=Path, default=DEFAULT_CROHME / "train_captions.txt")
-    k.add_argument("--out", type=Path, default=Path(".cache/render/crohme"))
+    k.add_argument("--out", type=Path, default=None,
+                   help="default .cache/render/crohme (.cache/render/crohme_layout with --from-corpus)")
     k.add_argument("--variants", type=int, default=3, help="writing variants drawn per expression")
     k.add_argument("--seed", type=int, default=0, help="the writing variants (and swaps) drawn")
     k.add_argument("--swap-symbols", action="store_true",
                    help="redraw one or two symbols of each expression as others of their kind, caption to match")
     k.add_argument("--swap-kinds", nargs="+", choices=sorted(SWAP_KINDS), default=list(DEFAULT_SWAP_KINDS),
                    help="which symbols --swap-symbols may change (default: digits letters)")
+    k.add_argument("--from-corpus", action="store_true",
+                   help="write corpus formulas (and the training captions) in the training ink's hands, laid out by TeX")
+    k.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    k.add_argument("--limit", type=int, default=None, help="with --from-corpus: the first N (shuffled) corpus formulas")
     k.set_defaults(run=run_render_ink)
 
     v = sub.add_parser("build-vocab", help="build the token vocabulary from a rendered manifest")
@@ -78,8 +83,15 @@ def run_render(args: argparse.Namespace) -> int:
 
 def run_render_ink(args: argparse.Namespace) -> int:
     from mathlens.data.ink_corpus import InkRenderConfig, render_ink_corpus
+    from mathlens.data.ink_layout import LayoutRenderConfig, render_layout_corpus
 
-    print(render_ink_corpus(InkRenderConfig(args.inkml_tar, args.captions, args.out, variants=args.variants,
+    if args.from_corpus:
+        print(render_layout_corpus(LayoutRenderConfig(
+            args.corpus, args.inkml_tar, args.captions, args.captions.parent / "dictionary.txt",
+            args.out or Path(".cache/render/crohme_layout"), limit=args.limit, seed=args.seed)))
+        return 0
+    out = args.out or Path(".cache/render/crohme")
+    print(render_ink_corpus(InkRenderConfig(args.inkml_tar, args.captions, out, variants=args.variants,
                                             seed=args.seed, swap_symbols=args.swap_symbols,
                                             swap_kinds=tuple(args.swap_kinds))))
     return 0

@@ -116,10 +116,10 @@ def in_crohme_symbols(tokens: list[str]) -> list[str]:
 
 
 def writing_variant(strokes: list[np.ndarray], rng: random.Random, max_slant: float = 0.2,
-                    jitter_px: float = 0.4) -> list[np.ndarray]:
-    """Slant and jitter the ink (in ink units) the way different writers and tablets differ."""
+                    jitter_px: float = 0.4, px_per_unit: float | None = None) -> list[np.ndarray]:
+    """Slant and jitter the ink (in ink units; `px_per_unit` as it will be drawn) the way writers and tablets differ."""
     slant = rng.uniform(-1, 1) * rng.uniform(0, 1) * max_slant  # mostly upright
-    unit = 1.0 / ink_scale(strokes)  # ink units per output pixel
+    unit = 1.0 / (px_per_unit or ink_scale(strokes))  # ink units per output pixel
     noise = np.random.default_rng(rng.randrange(2**32))
     out = []
     for stroke in strokes:
@@ -173,7 +173,7 @@ def _render_shard(index: int, members: list[tuple[str, bytes]], captions: dict[s
     return len(records)
 
 
-def _shards(archive: Path, size: int) -> Iterator[list[tuple[str, bytes]]]:
+def inkml_shards(archive: Path, size: int) -> Iterator[list[tuple[str, bytes]]]:
     """InkML members in archive order (a .tar.gz only reads fast front to back), `size` at a time."""
     shard: list[tuple[str, bytes]] = []
     with tarfile.open(archive) as tar:
@@ -190,7 +190,7 @@ def _shards(archive: Path, size: int) -> Iterator[list[tuple[str, bytes]]]:
 def symbol_bank(archive: Path, captions: dict[str, str]) -> SymbolBank:
     """The letters, digits, operators and relations of every segmented InkML in the archive."""
     bank = SymbolBank()
-    for members in _shards(archive, 1000):
+    for members in inkml_shards(archive, 1000):
         for name, data in members:
             try:
                 bank.add(parse_inkml(data), captions.get(Path(name).stem, "").split())
@@ -205,7 +205,7 @@ def render_ink_corpus(cfg: InkRenderConfig) -> Path:
     captions = read_captions(cfg.captions)
     bank = symbol_bank(cfg.inkml_tar, captions) if cfg.swap_symbols else None
     num_shards = 0
-    for index, members in enumerate(_shards(cfg.inkml_tar, cfg.shard_size)):
+    for index, members in enumerate(inkml_shards(cfg.inkml_tar, cfg.shard_size)):
         num_shards += 1
         if not (cfg.out_dir / f"shard{index:04d}" / "manifest.jsonl").exists():
             count = _render_shard(index, members, captions, cfg, bank)

@@ -133,7 +133,7 @@ def _render_pass(
         if not output.exists():
             raise RenderError(f"{setup.engine} produced no {output.suffix[1:].upper()}",
                               (log or proc.stdout)[-2000:])
-        broken, seen = _broken_pages(log, len(jobs))
+        broken, seen = broken_pages(log, len(jobs))
         pngs = _rasterize(output, dpi, timeout_s)
         done: dict[str, Path] = {}
         for page, job in enumerate(jobs, start=1):
@@ -160,7 +160,7 @@ def _rasterize(output: Path, dpi: int, timeout_s: float) -> dict[int, Path]:
     return {int(png.stem.split("-")[-1]): png for png in folder.glob("p-*.png")}
 
 
-def _broken_pages(log: str, num_pages: int) -> tuple[set[int], int]:
+def broken_pages(log: str, num_pages: int) -> tuple[set[int], int]:
     """Pages whose stretch of the log contains a TeX error, and how many pages completed.
 
     A page that TeX abandoned (the 100-error stop) counts as seen and broken, so the next pass

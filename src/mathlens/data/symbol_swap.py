@@ -75,7 +75,7 @@ class SymbolBank:
             if kind is None or (symbol.label in CENTRED
                                 and counts[caption_token(symbol.label)] != annotated[symbol.label]):
                 continue
-            lo, hi = _box(ink, symbol)
+            lo, hi = symbol_box(ink, symbol)
             strokes = tuple((ink.strokes[i] - lo) / size for i in symbol.strokes)
             width, height = (hi - lo) / size
             if (max(width, height) if symbol.label in CENTRED else height) > 0.05:  # a `-` is flat
@@ -97,7 +97,7 @@ def writer_size(ink: Ink) -> float:
     return SYMBOL_HEIGHT_PX / ink_scale(ink.strokes)
 
 
-def _box(ink: Ink, symbol: Symbol) -> tuple[np.ndarray, np.ndarray]:
+def symbol_box(ink: Ink, symbol: Symbol) -> tuple[np.ndarray, np.ndarray]:
     points = np.concatenate([ink.strokes[i] for i in symbol.strokes])
     return points.min(axis=0), points.max(axis=0)
 
@@ -154,7 +154,7 @@ def swap_symbols(ink: Ink, caption: list[str], bank: SymbolBank, rng: random.Ran
         for _ in range(TRIES):
             new = rng.choice(choices[old])
             glyph = rng.choice(bank.glyphs[new])  # one hand for every occurrence, as one writer would
-            placed = [_place(glyph, new, old, *_box(ink, s), bank, size) for s in by_label[old]]
+            placed = [_place(glyph, new, old, *symbol_box(ink, s), bank, size) for s in by_label[old]]
             if all(p is not None for p in placed):
                 removed.update(i for s in by_label[old] for i in s.strokes)
                 added.extend(stroke for p in placed for stroke in p)  # type: ignore[union-attr]
