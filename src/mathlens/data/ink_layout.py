@@ -100,9 +100,9 @@ def page_items(text: list, boxes: list) -> list[Item] | None:
             pending_not = True
             continue
         if pending_not:
-            label, pending_not = ("\\neq", False) if label == "=" else (None, False)
-            if label is None:
+            if label != "=":
                 return None
+            label, pending_not = "\\neq", False
         if label == "\\sqrt":
             rule = next((r for r in rules if abs(r.x0 - box.x1) < _NEAR_PT and abs(r.y0 - box.y0) < _NEAR_PT), None)
             if rule is None:
