@@ -27,3 +27,28 @@ def test_render_rejects_an_unknown_font(tmp_path):
     result = subprocess.run([sys.executable, "-m", "mathlens.cli.main", "render", "--fonts", "comic"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "invalid choice: 'comic'" in result.stderr
+
+
+def test_render_ink_from_corpus_writes_a_share_of_the_corpus_and_every_caption(tmp_path, write_corpus, fixtures):
+    import io
+    import tarfile
+
+    ink = (fixtures / "inkml" / "b_x_plus_2_eq_3.crohme.inkml").read_bytes()
+    with tarfile.open(tmp_path / "ink.tar.gz", "w:gz") as tar:
+        info = tarfile.TarInfo("train/a.inkml")
+        info.size = len(ink)
+        tar.addfile(info, io.BytesIO(ink))
+    (tmp_path / "captions.txt").write_text("a\tb x + 2 = 3\n")
+    (tmp_path / "dictionary.txt").write_text("".join(f"{t}\t{i}\n" for i, t in enumerate("bx23+=")))
+    corpus = write_corpus(["x+2", "3b", "2=x", "b+3"])
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "mathlens.cli.main", "render-ink", "--from-corpus", "--limit", "2",
+         "--corpus", str(corpus), "--inkml-tar", str(tmp_path / "ink.tar.gz"),
+         "--captions", str(tmp_path / "captions.txt"), "--out", str(out)],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    captions = sorted(" ".join(r["tokens"]) for r in records)
+    assert len(records) == 3 and "b x + 2 = 3" in captions
+    assert all(r["source"] == "crohme_layout" and (out / r["image"]).stat().st_size > 0 for r in records)
