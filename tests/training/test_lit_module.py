@@ -39,3 +39,41 @@ def test_the_right_to_left_loss_trains_the_decoder_on_the_same_images():
         losses[weight] = loss.item()
         assert all(p.grad is not None for p in lit.model.decoder.parameters())
     assert losses[1.0] > losses[0.0] > 0  # the backward reading adds its own loss
+
+
+def test_a_batch_with_non_finite_gradients_changes_nothing():
+    import numpy as np
+    import torch
+
+    from mathlens.data.collate import collate
+    from mathlens.registry import model_config
+    from mathlens.tokenizer.vocab import Vocab
+    from mathlens.training.lit_module import LitIm2Latex
+
+    vocab = Vocab.build([["x", "+", "y"]], min_count=1)
+    image = np.random.default_rng(0).random((32, 64), dtype=np.float32)
+    torch.manual_seed(0)
+    lit = LitIm2Latex.create(model_config("tiny", len(vocab)), vocab)
+    lit.log = lambda *args, **kwargs: None  # no trainer attached
+    optimizer = torch.optim.AdamW(lit.parameters(), lr=1e-3)
+
+    def step(pixels: np.ndarray) -> None:
+        batch = collate([(pixels, vocab.encode(["x", "+", "y"]))])
+        lit.on_train_batch_start(batch, 0)
+        lit.training_step(batch, 0).backward()
+        lit.on_before_optimizer_step(optimizer)
+        optimizer.step()
+        optimizer.zero_grad()
+
+    step(image)
+    weights = [p.detach().clone() for p in lit.parameters()]
+    buffers = [b.detach().clone() for b in lit.model.buffers()]
+    poisoned = image.copy()
+    poisoned[0, 0] = np.nan
+    step(poisoned)
+    assert lit.skipped_steps == 1
+    assert all(torch.equal(a, b) for a, b in zip(weights, lit.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(buffers, lit.model.buffers()))
+    step(image)  # training goes on
+    assert lit.skipped_steps == 1 and all(torch.isfinite(p).all() for p in lit.parameters())
+    assert not all(torch.equal(a, b) for a, b in zip(weights, lit.parameters()))

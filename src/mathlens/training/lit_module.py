@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -18,6 +19,8 @@ from mathlens.models.im2latex import Im2Latex
 from mathlens.tokenizer.vocab import Vocab
 from mathlens.training.counting import CountingHead
 
+logger = logging.getLogger(__name__)
+
 
 class LitIm2Latex(L.LightningModule):
     def __init__(self, model_config: dict[str, Any], vocab: list[str], lr: float = 5e-4, weight_decay: float = 0.01,
@@ -32,6 +35,9 @@ class LitIm2Latex(L.LightningModule):
         self.counting = CountingHead(self.model.cfg.decoder.d_model, self.vocab) if count_loss_weight > 0 else None
         self._val_refs: list[list[str]] = []
         self._val_hyps: list[list[str]] = []
+        self._buffers_before: list[torch.Tensor] = []
+        self._batch_shape = ""
+        self.skipped_steps = 0
 
     @classmethod
     def create(cls, model_config: ModelConfig, vocab: Vocab, **train_args: Any) -> LitIm2Latex:
@@ -40,7 +46,28 @@ class LitIm2Latex(L.LightningModule):
     def on_fit_start(self) -> None:
         self.model.encoder.stages.to(memory_format=torch.channels_last)  # ~30% faster convs on CPU
 
+    def on_train_batch_start(self, batch: Batch, batch_idx: int) -> None:
+        self._buffers_before = [b.detach().clone() for b in self.model.buffers()]  # BatchNorm statistics: a few KB
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Skip the update of a batch whose gradients are not finite, and undo what its forward did.
+
+        One such batch (stage 20, cause unknown) made every weight, Adam moment and BatchNorm
+        statistic NaN for good. Without gradients AdamW leaves weights and state as they were.
+        """
+        grads = [p.grad for p in self.parameters() if p.grad is not None]
+        if not grads or all(torch.isfinite(g).all() for g in grads):
+            return
+        for p in self.parameters():
+            p.grad = None
+        for buffer, before in zip(self.model.buffers(), self._buffers_before):
+            buffer.copy_(before)
+        self.skipped_steps += 1
+        logger.warning("step %d: non-finite gradients, update skipped (batch %s; %d skipped so far)",
+                       self.global_step, self._batch_shape, self.skipped_steps)
+
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        self._batch_shape = f"images {tuple(batch.images.shape)}, targets {tuple(batch.tgt_out.shape)}"
         images = batch.images.contiguous(memory_format=torch.channels_last)
         memory, memory_mask = self.model.encode(images, batch.pixel_mask)
         logits = self.model.decoder(batch.tgt_in, memory, memory_mask)  # (B, T, V)
