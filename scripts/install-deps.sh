@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 apt_packages=(texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-latex-extra lmodern dvipng
-              texlive-xetex fonts-linuxlibertine poppler-utils)
+              texlive-xetex fonts-linuxlibertine poppler-utils libjemalloc2)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# Debian's libjemalloc2 (scripts/install-deps.sh), by architecture.
+JEMALLOC = tuple(Path(f"/usr/lib/{arch}-linux-gnu/libjemalloc.so.2") for arch in ("x86_64", "aarch64"))
 
 
 def add_parser(sub: Any) -> None:
@@ -12,6 +20,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--config", type=Path, required=True, help="YAML file with TrainConfig fields")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a field, dotted for nested ones (data.num_workers=0)")
+    p.add_argument("--no-jemalloc", dest="jemalloc", action="store_false",
+                   help="keep the C library's allocator (by default training restarts itself on jemalloc when installed)")
     p.set_defaults(run=run)
 
 
@@ -31,9 +41,29 @@ def load_config(path: Path, overrides: list[str]):  # -> TrainConfig
     return from_dict(TrainConfig, raw)
 
 
+def on_jemalloc(args: argparse.Namespace) -> None:
+    """Run this command again with jemalloc preloaded, if it is installed and not loaded yet.
+
+    Every batch has new image sizes: under glibc's allocator the trainer grew to 14 GB within
+    half an hour and slowed from ~33 to ~10 samples/s (stage 20); on jemalloc it held 4.6 GB and
+    its speed.
+    """
+    preload = os.environ.get("LD_PRELOAD", "")
+    lib = next((path for path in JEMALLOC if path.exists()), None)
+    if not args.jemalloc or lib is None or "jemalloc" in preload:
+        return
+    logger.info("restarting on %s", lib)
+    command = [sys.executable, "-m", "mathlens.cli.main", "train", "--config", str(args.config),
+               *(f"--set={item}" for item in args.set)]
+    os.execve(sys.executable, command, {**os.environ, "LD_PRELOAD": f"{lib} {preload}".strip()})
+
+
 def run(args: argparse.Namespace) -> int:
     from mathlens.training.run import run_training
 
+    on_jemalloc(args)
+    if "jemalloc" in os.environ.get("LD_PRELOAD", ""):
+        logger.info("allocator: jemalloc")
     last = run_training(load_config(args.config, args.set))
     print(last)
     return 0
