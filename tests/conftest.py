@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -83,6 +85,20 @@ def rendered_dir(tmp_path_factory) -> Path:
     records = [Record(done[j.key].resolve(), tuple(normalize(j.latex)), "test", 100.0) for j in jobs if j.key in done]
     write_manifest(out / "manifest.jsonl", records)
     return out
+
+
+@pytest.fixture
+def write_tar(tmp_path):
+    """An InkML archive in the CROHME package layout: `write_tar({"train/a.inkml": data})` -> its path."""
+    def write(files: dict[str, bytes]) -> Path:
+        path = tmp_path / "ink.tar.gz"
+        with tarfile.open(path, "w:gz") as tar:
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return path
+    return write
 
 
 @pytest.fixture

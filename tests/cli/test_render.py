@@ -29,22 +29,16 @@ def test_render_rejects_an_unknown_font(tmp_path):
     assert result.returncode == 2 and "invalid choice: 'comic'" in result.stderr
 
 
-def test_render_ink_from_corpus_writes_a_share_of_the_corpus_and_every_caption(tmp_path, write_corpus, fixtures):
-    import io
-    import tarfile
-
-    ink = (fixtures / "inkml" / "b_x_plus_2_eq_3.crohme.inkml").read_bytes()
-    with tarfile.open(tmp_path / "ink.tar.gz", "w:gz") as tar:
-        info = tarfile.TarInfo("train/a.inkml")
-        info.size = len(ink)
-        tar.addfile(info, io.BytesIO(ink))
+def test_render_ink_from_corpus_writes_a_share_of_the_corpus_and_every_caption(tmp_path, write_corpus, write_tar,
+                                                                              fixtures):
+    archive = write_tar({"train/a.inkml": (fixtures / "inkml" / "b_x_plus_2_eq_3.crohme.inkml").read_bytes()})
     (tmp_path / "captions.txt").write_text("a\tb x + 2 = 3\n")
     (tmp_path / "dictionary.txt").write_text("".join(f"{t}\t{i}\n" for i, t in enumerate("bx23+=")))
     corpus = write_corpus(["x+2", "3b", "2=x", "b+3"])
     out = tmp_path / "out"
     result = subprocess.run(
         [sys.executable, "-m", "mathlens.cli.main", "render-ink", "--from-corpus", "--limit", "2",
-         "--corpus", str(corpus), "--inkml-tar", str(tmp_path / "ink.tar.gz"),
+         "--corpus", str(corpus), "--inkml-tar", str(archive),
          "--captions", str(tmp_path / "captions.txt"), "--out", str(out)],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

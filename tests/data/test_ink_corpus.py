@@ -1,6 +1,4 @@
-import io
 import json
-import tarfile
 
 import numpy as np
 from PIL import Image
@@ -8,19 +6,11 @@ from PIL import Image
 from mathlens.data.ink_corpus import InkRenderConfig, in_crohme_symbols, render_ink_corpus, with_crohme_limits
 
 
-def _tar_of(files: dict[str, bytes], path):
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
-def test_ink_is_rendered_in_variants_with_normalized_labels(fixtures, tmp_path):
+def test_ink_is_rendered_in_variants_with_normalized_labels(fixtures, tmp_path, write_tar):
     ink = (fixtures / "inkml" / "one_plus_one.crohme.inkml").read_bytes()
-    _tar_of({"train/a.inkml": ink, "train/b.inkml": ink, "train/nolabel.inkml": ink}, tmp_path / "ink.tar.gz")
+    archive = write_tar({"train/a.inkml": ink, "train/b.inkml": ink, "train/nolabel.inkml": ink})
     (tmp_path / "captions.txt").write_text("a\t1 + 1\nb\tx ^ 2\n")
-    cfg = InkRenderConfig(tmp_path / "ink.tar.gz", tmp_path / "captions.txt", tmp_path / "out", variants=3,
+    cfg = InkRenderConfig(archive, tmp_path / "captions.txt", tmp_path / "out", variants=3,
                           shard_size=1)
     manifest = render_ink_corpus(cfg)
     records = [json.loads(line) for line in manifest.read_text().splitlines()]
@@ -36,12 +26,12 @@ def test_ink_is_rendered_in_variants_with_normalized_labels(fixtures, tmp_path):
     assert (tmp_path / "out" / "shard0000" / "manifest.jsonl").stat().st_mtime_ns == stamp
 
 
-def test_swapped_variants_are_new_expressions_in_the_same_ink(fixtures, tmp_path):
+def test_swapped_variants_are_new_expressions_in_the_same_ink(fixtures, tmp_path, write_tar):
     ink = (fixtures / "inkml" / "b_x_plus_2_eq_3.crohme.inkml").read_bytes()
     keys = "abcde"  # five copies: enough instances of each letter and digit to swap to
-    _tar_of({f"train/{k}.inkml": ink for k in keys}, tmp_path / "ink.tar.gz")
+    archive = write_tar({f"train/{k}.inkml": ink for k in keys})
     (tmp_path / "captions.txt").write_text("".join(f"{k}\tb x + 2 = 3\n" for k in keys))
-    cfg = InkRenderConfig(tmp_path / "ink.tar.gz", tmp_path / "captions.txt", tmp_path / "out", variants=2,
+    cfg = InkRenderConfig(archive, tmp_path / "captions.txt", tmp_path / "out", variants=2,
                           swap_symbols=True)
     records = [json.loads(line) for line in render_ink_corpus(cfg).read_text().splitlines()]
     assert len(records) == 10 and {r["source"] for r in records} == {"crohme2016_swap"}

@@ -1,7 +1,5 @@
-import io
 import json
 import random
-import tarfile
 from collections import Counter
 
 import numpy as np
@@ -51,21 +49,13 @@ def test_glyphs_are_drawn_into_their_boxes(bank):
     assert draw_items([Item("y", 0, -10, 8, 0)], bank, random.Random(0)) is None  # no `y` in this bank
 
 
-def _tar_of(files: dict[str, bytes], path):
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
-def test_corpus_formulas_come_out_in_the_inks_hands(fixtures, tmp_path, write_corpus):
+def test_corpus_formulas_come_out_in_the_inks_hands(fixtures, tmp_path, write_corpus, write_tar):
     ink = (fixtures / "inkml" / "b_x_plus_2_eq_3.crohme.inkml").read_bytes()
-    _tar_of({"train/a.inkml": ink}, tmp_path / "ink.tar.gz")
+    archive = write_tar({"train/a.inkml": ink})
     (tmp_path / "captions.txt").write_text("a\tb x + 2 = 3\n")
     (tmp_path / "dictionary.txt").write_text("".join(f"{t}\t{i}\n" for i, t in enumerate("bxy23+=^{}")))
     corpus = write_corpus(["x^{2}+3=b", "2x=3", "y+2", r"\omega=3", "3b+x"])  # y: no glyph; \omega: not CROHME's
-    cfg = LayoutRenderConfig(corpus, tmp_path / "ink.tar.gz", tmp_path / "captions.txt", tmp_path / "dictionary.txt",
+    cfg = LayoutRenderConfig(corpus, archive, tmp_path / "captions.txt", tmp_path / "dictionary.txt",
                              tmp_path / "out", shard_size=2)
     records = [json.loads(line) for line in render_layout_corpus(cfg).read_text().splitlines()]
     assert sorted(" ".join(r["tokens"]) for r in records) == ["2 x = 3", "3 b + x", "b x + 2 = 3", "x ^ { 2 } + 3 = b"]
