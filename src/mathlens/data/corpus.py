@@ -8,7 +8,6 @@ TeX Live (several font families) or MathJax (web pages), so training sees both k
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 import random
 import tempfile
@@ -21,6 +20,7 @@ from typing import Literal
 
 from mathlens.data.array_convention import as_arrays
 from mathlens.data.latex_swap import swap_symbols
+from mathlens.data.manifest import merge_parts, write_part
 from mathlens.data.render import FONTS, RenderJob, render_batch
 from mathlens.data.render_web import DEFAULT_SCALE, render_web_batch
 from mathlens.errors import LatexSyntaxError, RenderError
@@ -137,9 +137,7 @@ def _render_chunk(args: tuple[int, list[CorpusEntry], CorpusRenderConfig]) -> in
          "source": e.source}
         for job, e in zip(jobs, entries) if job.key in done
     ]
-    tmp = chunk_dir / "manifest.jsonl.tmp"
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    tmp.replace(chunk_dir / "manifest.jsonl")
+    write_part(chunk_dir, records)
     return len(records)
 
 
@@ -177,10 +175,4 @@ def render_corpus(cfg: CorpusRenderConfig) -> Path:
         for n, count in enumerate(pool.map(_render_chunk, todo), start=1):
             if n % 20 == 0 or n == len(todo):
                 logger.info("chunk %d/%d done (%d images)", n, len(todo), count)
-    merged = cfg.out_dir / "manifest.jsonl"
-    with merged.open("w", encoding="utf-8") as out:
-        for i in range(len(chunks)):
-            part = cfg.out_dir / f"chunk{i:05d}" / "manifest.jsonl"
-            if part.exists():
-                out.write(part.read_text(encoding="utf-8"))
-    return merged
+    return merge_parts(cfg.out_dir, (f"chunk{i:05d}" for i in range(len(chunks))))

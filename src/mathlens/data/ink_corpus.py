@@ -10,7 +10,6 @@ from the same ink. Resumable like the printed corpus: a shard with a manifest is
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from mathlens.data.inkml import SYMBOL_HEIGHT_PX, ink_scale, parse_inkml, render_strokes
+from mathlens.data.manifest import merge_parts, write_part
 from mathlens.data.symbol_swap import DEFAULT_KINDS as DEFAULT_SWAP_KINDS
 from mathlens.data.symbol_swap import SymbolBank, swap_symbols
 from mathlens.errors import InvalidInputError, LatexSyntaxError
@@ -167,9 +167,7 @@ def _render_shard(index: int, members: list[tuple[str, bytes]], captions: dict[s
             file_name = f"{key}_{v}.png"
             image.save(shard_dir / file_name)
             records.append({"image": f"{shard_dir.name}/{file_name}", "tokens": tokens, "source": source})
-    tmp = shard_dir / "manifest.jsonl.tmp"
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    tmp.replace(shard_dir / "manifest.jsonl")
+    write_part(shard_dir, records)
     return len(records)
 
 
@@ -210,8 +208,4 @@ def render_ink_corpus(cfg: InkRenderConfig) -> Path:
         if not (cfg.out_dir / f"shard{index:04d}" / "manifest.jsonl").exists():
             count = _render_shard(index, members, captions, cfg, bank)
             logger.info("ink shard %d: %d images", index + 1, count)
-    merged = cfg.out_dir / "manifest.jsonl"
-    with merged.open("w", encoding="utf-8") as out:
-        for index in range(num_shards):
-            out.write((cfg.out_dir / f"shard{index:04d}" / "manifest.jsonl").read_text(encoding="utf-8"))
-    return merged
+    return merge_parts(cfg.out_dir, (f"shard{index:04d}" for index in range(num_shards)))

@@ -11,16 +11,14 @@ what TeX typeset, so picture and label agree. New structures in real hands, wher
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import string
-import subprocess
 import tempfile
 from collections import defaultdict
-from functools import cache
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +26,10 @@ import numpy as np
 from mathlens.data.corpus import read_corpus
 from mathlens.data.ink_corpus import in_crohme_symbols, inkml_shards, read_captions, with_crohme_limits, writing_variant
 from mathlens.data.inkml import Ink, parse_inkml, render_strokes
-from mathlens.data.render import PREAMBLE, broken_pages
-from mathlens.data.symbol_swap import Glyph, symbol_box, writer_size
-from mathlens.errors import InvalidInputError, LatexSyntaxError, RenderError
+from mathlens.data.manifest import merge_parts, write_part
+from mathlens.data.render import FONTS, typeset_pages
+from mathlens.data.symbol_swap import Glyph, writer_size
+from mathlens.errors import InvalidInputError, LatexSyntaxError
 from mathlens.tokenizer.normalize import normalize
 
 logger = logging.getLogger(__name__)
@@ -146,10 +145,7 @@ def glyph_bank(inks: list[Ink]) -> dict[str, list[Glyph]]:
     for ink in inks:
         size = writer_size(ink)
         for symbol in ink.symbols:
-            lo, hi = symbol_box(ink, symbol)
-            strokes = tuple((ink.strokes[i] - lo) / size for i in symbol.strokes)
-            width, height = (hi - lo) / size
-            bank[symbol.label].append(Glyph(strokes, float(width), float(height)))
+            bank[symbol.label].append(Glyph.of(ink, symbol, size))
     return dict(bank)
 
 
@@ -198,18 +194,10 @@ def typeset(sources: list[str], timeout_s: float = 300.0) -> list[list[Item] | N
     from matplotlib import dviread  # training-data only: plain inference does not need matplotlib
 
     with tempfile.TemporaryDirectory(prefix="mathlens-layout-") as tmp:
-        folder = Path(tmp)
-        pages = "".join(f"\\begin{{preview}}$\\displaystyle {s}$\\end{{preview}}\n\\message{{[MLPAGE]}}\n"
-                        for s in sources)
-        (folder / "f.tex").write_text(PREAMBLE.format(fonts="") + pages + "\\end{document}\n", encoding="utf-8")
-        subprocess.run(["latex", "-interaction=nonstopmode", "-no-shell-escape", "f.tex"], cwd=folder,
-                       capture_output=True, timeout=timeout_s, text=True, errors="replace")
-        log = (folder / "f.log").read_text(errors="replace") if (folder / "f.log").exists() else ""
-        if not (folder / "f.dvi").exists():
-            raise RenderError("latex produced no DVI", log[-2000:])
-        broken, seen = broken_pages(log, len(sources))
+        dvi_path, broken, seen = typeset_pages([f"$\\displaystyle {s}$" for s in sources], Path(tmp), FONTS["cm"],
+                                               timeout_s)
         out: list[list[Item] | None] = [None] * len(sources)
-        with dviread.Dvi(str(folder / "f.dvi"), 72.27) as dvi:  # 72.27 dpi: positions in TeX points
+        with dviread.Dvi(str(dvi_path), 72.27) as dvi:  # 72.27 dpi: positions in TeX points
             for index, page in enumerate(dvi):
                 if index < seen and index not in broken:
                     out[index] = page_items(page.text, page.boxes)
@@ -271,9 +259,7 @@ def _render_shard(index: int, formulas: list[list[str]], bank: dict[str, list[Gl
             continue
         image.save(shard_dir / f"{i:04d}.png")
         records.append({"image": f"{shard_dir.name}/{i:04d}.png", "tokens": tokens, "source": "crohme_layout"})
-    tmp = shard_dir / "manifest.jsonl.tmp"
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    tmp.replace(shard_dir / "manifest.jsonl")
+    write_part(shard_dir, records)
     return len(records)
 
 
@@ -296,8 +282,4 @@ def render_layout_corpus(cfg: LayoutRenderConfig) -> Path:
     for n, index in enumerate(todo, start=1):
         count = _render_shard(index, shards[index], bank, cfg)
         logger.info("layout shard %d/%d: %d images", n, len(todo), count)
-    merged = cfg.out_dir / "manifest.jsonl"
-    with merged.open("w", encoding="utf-8") as out:
-        for index in range(len(shards)):
-            out.write((cfg.out_dir / f"shard{index:04d}" / "manifest.jsonl").read_text(encoding="utf-8"))
-    return merged
+    return merge_parts(cfg.out_dir, (f"shard{index:04d}" for index in range(len(shards))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,24 @@ def read_manifest(path: Path, limit: int | None = None) -> list[Record]:
             tokens = tuple(normalize_tokens(raw["tokens"]))
             records.append(Record(path.parent / raw["image"], tokens, raw.get("source", ""), raw.get("dpi")))
     return records
+
+
+def write_part(folder: Path, records: list[dict]) -> None:
+    """A render chunk's manifest, written last and whole: a chunk with one is done (renders resume)."""
+    tmp = folder / "manifest.jsonl.tmp"
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    tmp.replace(folder / "manifest.jsonl")
+
+
+def merge_parts(out_dir: Path, folders: Iterable[str]) -> Path:
+    """`out_dir/manifest.jsonl`: the chunks' manifests in order (paths stay relative to out_dir)."""
+    merged = out_dir / "manifest.jsonl"
+    with merged.open("w", encoding="utf-8") as out:
+        for name in folders:
+            part = out_dir / name / "manifest.jsonl"
+            if part.exists():
+                out.write(part.read_text(encoding="utf-8"))
+    return merged
 
 
 def write_manifest(path: Path, records: list[Record]) -> None:

@@ -117,23 +117,8 @@ def _render_pass(
     jobs: list[RenderJob], out_dir: Path, font: str, dpi: int, timeout_s: float
 ) -> tuple[dict[str, Path], int]:
     """One TeX run and one rasterizer run; returns the good pages and how many pages TeX got through."""
-    setup = FONTS[font]
     with tempfile.TemporaryDirectory(prefix="mathlens-render-") as tmp:
-        tmp_dir = Path(tmp)
-        pages = [f"\\begin{{preview}}{math_body(j)}\\end{{preview}}\n\\message{{[MLPAGE]}}\n"
-                 for j in jobs]
-        tex = PREAMBLE.format(fonts=setup.preamble) + "".join(pages) + "\\end{document}\n"
-        (tmp_dir / "f.tex").write_text(tex, encoding="utf-8")
-        proc = subprocess.run(
-            [setup.engine, "-interaction=nonstopmode", "-no-shell-escape", "-halt-on-error=false", "f.tex"],
-            cwd=tmp_dir, capture_output=True, timeout=timeout_s, text=True, errors="replace",
-        )
-        log = (tmp_dir / "f.log").read_text(errors="replace") if (tmp_dir / "f.log").exists() else ""
-        output = tmp_dir / ("f.dvi" if setup.engine == "latex" else "f.pdf")
-        if not output.exists():
-            raise RenderError(f"{setup.engine} produced no {output.suffix[1:].upper()}",
-                              (log or proc.stdout)[-2000:])
-        broken, seen = broken_pages(log, len(jobs))
+        output, broken, seen = typeset_pages([math_body(j) for j in jobs], Path(tmp), FONTS[font], timeout_s)
         pngs = _rasterize(output, dpi, timeout_s)
         done: dict[str, Path] = {}
         for page, job in enumerate(jobs, start=1):
@@ -146,6 +131,25 @@ def _render_pass(
     logger.debug("pass: %d of %d pages seen, %d rendered (%s, %d dpi)", seen, len(jobs), len(done),
                  font, dpi)
     return done, seen
+
+
+def typeset_pages(bodies: list[str], folder: Path, setup: FontSetup, timeout_s: float) -> tuple[Path, set[int], int]:
+    """One TeX run, one preview page per math body, in `folder`.
+
+    Returns the DVI or PDF, the pages TeX reported broken and how many pages it got through.
+    """
+    pages = "".join(f"\\begin{{preview}}{body}\\end{{preview}}\n\\message{{[MLPAGE]}}\n" for body in bodies)
+    (folder / "f.tex").write_text(PREAMBLE.format(fonts=setup.preamble) + pages + "\\end{document}\n",
+                                  encoding="utf-8")
+    proc = subprocess.run(
+        [setup.engine, "-interaction=nonstopmode", "-no-shell-escape", "-halt-on-error=false", "f.tex"],
+        cwd=folder, capture_output=True, timeout=timeout_s, text=True, errors="replace",
+    )
+    log = (folder / "f.log").read_text(errors="replace") if (folder / "f.log").exists() else ""
+    output = folder / ("f.dvi" if setup.engine == "latex" else "f.pdf")
+    if not output.exists():
+        raise RenderError(f"{setup.engine} produced no {output.suffix[1:].upper()}", (log or proc.stdout)[-2000:])
+    return output, *broken_pages(log, len(bodies))
 
 
 def _rasterize(output: Path, dpi: int, timeout_s: float) -> dict[int, Path]:

@@ -54,6 +54,13 @@ class Glyph:
     width: float
     height: float
 
+    @classmethod
+    def of(cls, ink: Ink, symbol: Symbol, size: float) -> Glyph:
+        """The symbol's strokes with its box corner at (0, 0), in units of `size` (its writer's symbol height)."""
+        lo, hi = symbol_box(ink, symbol)
+        width, height = (hi - lo) / size
+        return cls(tuple((ink.strokes[i] - lo) / size for i in symbol.strokes), float(width), float(height))
+
 
 class SymbolBank:
     """Every letter, digit, operator and relation of the training ink, free of its writer's scale and position."""
@@ -75,11 +82,9 @@ class SymbolBank:
             if kind is None or (symbol.label in CENTRED
                                 and counts[caption_token(symbol.label)] != annotated[symbol.label]):
                 continue
-            lo, hi = symbol_box(ink, symbol)
-            strokes = tuple((ink.strokes[i] - lo) / size for i in symbol.strokes)
-            width, height = (hi - lo) / size
-            if (max(width, height) if symbol.label in CENTRED else height) > 0.05:  # a `-` is flat
-                self.glyphs[symbol.label].append(Glyph(strokes, float(width), float(height)))
+            glyph = Glyph.of(ink, symbol, size)
+            if (max(glyph.width, glyph.height) if symbol.label in CENTRED else glyph.height) > 0.05:  # a `-` is flat
+                self.glyphs[symbol.label].append(glyph)
         self._heights.clear()
 
     def labels(self, kind: frozenset[str]) -> list[str]:
