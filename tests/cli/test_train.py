@@ -9,6 +9,8 @@ import yaml
 from mathlens.cli.train import JEMALLOC
 
 pytestmark = [pytest.mark.texlive, pytest.mark.train]
+needs_jemalloc = pytest.mark.skipif(not any(p.exists() for p in JEMALLOC),
+                                    reason="libjemalloc2 not installed (scripts/install-deps.sh)")
 
 
 @pytest.fixture
@@ -24,12 +26,12 @@ def config(tmp_path, rendered_dir, tiny_vocab):
     return path
 
 
-def _train(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mathlens.cli.main", "train", *args],
+def _train(*args: str, flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mathlens.cli.main", *flags, "train", *args],
                           capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.skipif(not any(p.exists() for p in JEMALLOC), reason="libjemalloc2 not installed (scripts/install-deps.sh)")
+@needs_jemalloc
 def test_training_runs_on_jemalloc_unless_told_not_to(config, tmp_path):
     result = _train("--config", str(config), "--set", "max_steps=2")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -38,3 +40,11 @@ def test_training_runs_on_jemalloc_unless_told_not_to(config, tmp_path):
     result = _train("--config", str(config), "--set", "max_steps=3", "--no-jemalloc")  # resumes, glibc's malloc
     assert result.returncode == 0, result.stderr[-2000:]
     assert "allocator: jemalloc" not in result.stderr
+
+
+@needs_jemalloc
+def test_the_restart_on_jemalloc_keeps_the_global_options(config, tmp_path):
+    result = _train("--config", str(config), flags=("-q",))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").exists()
+    assert " INFO mathlens" not in result.stderr  # -q reached the restarted process

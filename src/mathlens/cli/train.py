@@ -53,7 +53,8 @@ def on_jemalloc(args: argparse.Namespace) -> None:
     if not args.jemalloc or lib is None or "jemalloc" in preload:
         return
     logger.info("restarting on %s", lib)
-    command = [sys.executable, "-m", "mathlens.cli.main", "train", "--config", str(args.config),
+    flags = ["-q"] * args.quiet + ["-v"] * args.verbose  # the global options come before the subcommand
+    command = [sys.executable, "-m", "mathlens.cli.main", *flags, "train", "--config", str(args.config),
                *(f"--set={item}" for item in args.set)]
     os.execve(sys.executable, command, {**os.environ, "LD_PRELOAD": f"{lib} {preload}".strip()})
 
