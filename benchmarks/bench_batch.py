@@ -25,10 +25,11 @@ def main() -> None:
     parser.add_argument("--num", type=int, default=1000)
     parser.add_argument("--model-dir", type=Path, default=None)
     parser.add_argument("--beam", type=int, default=1, help="beam size in every mode (default 1: greedy)")
+    parser.add_argument("--single-view", dest="views", action="store_false", help="read each image once")
     args = parser.parse_args()
     paths = sorted(args.images.glob("*.png"), key=lambda p: (len(p.stem), p.stem))[: args.num]
     rates = {}
-    recognizer = Recognizer(args.model_dir, num_threads=2, beam_size=args.beam)
+    recognizer = Recognizer(args.model_dir, num_threads=2, beam_size=args.beam, views=args.views)
     start = time.perf_counter()
     for path in paths:
         try:
@@ -36,13 +37,14 @@ def main() -> None:
         except MathlensError:  # a few validation images are blank; the batch modes report them too
             pass
     rates["loop (1 process, 2 threads, 1 image at a time)"] = len(paths) / (time.perf_counter() - start)
-    for name, settings, workers in [("batch (1 process, 2 threads, batches of 32)", JobSettings(args.model_dir, args.beam, 2, 32), 1),
-                                    ("workers (2 processes x 1 thread, batches of 32)", JobSettings(args.model_dir, args.beam, 1, 32), 2)]:
+    for name, settings, workers in [("batch (1 process, 2 threads, batches of 32)", JobSettings(args.model_dir, args.beam, 2, 32, args.views), 1),
+                                    ("workers (2 processes x 1 thread, batches of 32)", JobSettings(args.model_dir, args.beam, 1, 32, args.views), 2)]:
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             run_to_file(paths, Path(tmp) / "out.jsonl", settings, workers)
             rates[name] = len(paths) / (time.perf_counter() - start)
-    print(f"{len(paths)} images from {args.images}, beam {args.beam}\n\n| mode | images/s |\n|---|---|")
+    views = "several views" if args.views else "single view"
+    print(f"{len(paths)} images from {args.images}, beam {args.beam}, {views}\n\n| mode | images/s |\n|---|---|")
     for name, rate in rates.items():
         print(f"| {name} | {rate:.1f} |")
 

@@ -1,10 +1,11 @@
 """Inference benchmark: latency (greedy, beam), batch throughput, peak RSS, model size.
 
     python benchmarks/bench_inference.py --images ../shared/datasets/im2latex100k/val/images --num 100 \
-        [--model-dir DIR ...]
+        [--model-dir DIR ...] [--pattern '*.inkml'] [--views both|on|off]
 
-Each model directory is measured in the same run, so figures compare like with like. Prints a
-Markdown table; quote its medians in BENCHMARKS.md with the command line used.
+Each model directory is measured in the same run, read at several sizes (the default) and once
+(`--single-view`), so figures compare like with like. Prints a Markdown table; quote its medians
+in BENCHMARKS.md with the command line used.
 """
 
 from __future__ import annotations
@@ -43,10 +44,11 @@ _REPORT_PEAK = ("import atexit, runpy, sys; atexit.register(lambda: print('VmHWM
                 "sys.argv = sys.argv[1:]; runpy.run_module('mathlens.cli.main', run_name='__main__')")
 
 
-def peak_rss_of_cli(model_dir: Path, paths: list[Path]) -> float:
+def peak_rss_of_cli(model_dir: Path, paths: list[Path], views: bool) -> float:
     """Peak RSS (MB) of a `mathlens predict` process over the given images."""
+    flags = [] if views else ["--single-view"]
     run = subprocess.run([sys.executable, "-c", _REPORT_PEAK, "mathlens", "predict", "--model-dir", str(model_dir),
-                          *map(str, paths)], check=True, capture_output=True, text=True)
+                          *flags, *map(str, paths)], check=True, capture_output=True, text=True)
     kb = next(line.split()[1] for line in run.stderr.splitlines() if line.startswith("VmHWM"))
     return int(kb) / 1024
 
@@ -57,9 +59,9 @@ def images_per_s(recognizer: Recognizer, paths: list[Path]) -> float:
     return len(paths) / (time.perf_counter() - start)
 
 
-def measure(model_dir: Path, paths: list[Path], threads: int, beam: int) -> dict[str, float]:
-    greedy = Recognizer(model_dir, num_threads=threads, beam_size=1)
-    beamed = Recognizer(model_dir, num_threads=threads, beam_size=beam)
+def measure(model_dir: Path, paths: list[Path], threads: int, beam: int, views: bool) -> dict[str, float]:
+    greedy = Recognizer(model_dir, num_threads=threads, beam_size=1, views=views)
+    beamed = Recognizer(model_dir, num_threads=threads, beam_size=beam, views=views)
     greedy_ms = time_each(greedy, paths)
     beam_ms = time_each(beamed, paths[: max(10, len(paths) // 2)])
     batch_ips = {name: images_per_s(rec, paths) for name, rec in (("greedy", greedy), ("beam", beamed))}
@@ -67,20 +69,25 @@ def measure(model_dir: Path, paths: list[Path], threads: int, beam: int) -> dict
     return {"greedy_median_ms": statistics.median(greedy_ms), "greedy_p95_ms": percentile(greedy_ms, 0.95),
             "beam_median_ms": statistics.median(beam_ms), "beam_p95_ms": percentile(beam_ms, 0.95),
             "batch_images_per_s": batch_ips["greedy"], "beam_batch_images_per_s": batch_ips["beam"],
-            "cli_peak_rss_mb": peak_rss_of_cli(model_dir, paths[:20]),
+            "cli_peak_rss_mb": peak_rss_of_cli(model_dir, paths[:20], views),
             "model_mb": size_mb}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=Path, required=True, help="folder of formula images")
+    parser.add_argument("--pattern", default="*.png", help="which files of the folder ('*.inkml' for ink)")
+    parser.add_argument("--views", choices=("both", "on", "off"), default="both",
+                        help="read at several sizes (on), once (off), or measure both")
     parser.add_argument("--num", type=int, default=100)
     parser.add_argument("--model-dir", type=Path, action="append", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam", type=int, default=3)
     args = parser.parse_args()
-    paths = sorted(args.images.glob("*.png"), key=lambda p: (len(p.stem), p.stem))[: args.num]
-    rows = {str(d): measure(d, paths, args.threads, args.beam) for d in (args.model_dir or [default_model_dir()])}
+    paths = sorted(args.images.glob(args.pattern), key=lambda p: (len(p.stem), p.stem))[: args.num]
+    settings = {"both": (True, False), "on": (True,), "off": (False,)}[args.views]
+    rows = {f"{d} ({'views' if views else 'single view'})": measure(d, paths, args.threads, args.beam, views)
+            for d in (args.model_dir or [default_model_dir()]) for views in settings}
     keys = list(next(iter(rows.values())))
     print(f"{len(paths)} images from {args.images}, {args.threads} threads, beam {args.beam}\n")
     print("| model | " + " | ".join(keys) + " |")

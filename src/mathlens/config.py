@@ -40,6 +40,11 @@ class PreprocessConfig:
     min_dpi: float = 160.0
     max_enlarge: float = 1.5  # the estimate takes thin web-rendered strokes (KaTeX, MathJax) for small type
     max_glyph_px: float = 24.0  # symbols taller than this are shrunk to it (0: off), for photos; see normalize_scale
+    # Sizes each input is read at, the first as preprocessed; the reading the views agree on wins
+    # (preprocess_views, predictor.agree). Chosen on CROHME 2014 and im2latex val for the shipped
+    # model (BENCHMARKS.md, "Reading at several sizes"); inference only, training ignores them.
+    ink_views: tuple[float, ...] = (1.0, 0.85, 1.18)
+    picture_views: tuple[float, ...] = (1.0, 1.18)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class DecodeConfig:
     max_len: int = 200
     length_penalty: float = 0.6
     rescore_right_to_left: bool = True  # beam search, when the model reads right to left too
+    views: bool = True  # read each input at the model's view sizes (PreprocessConfig.ink_views); False: once
     # Stop when the last `repeat_window` tokens repeat the same n-gram this many times.
     max_repeats: int = 8
     repeat_window: int = 48
@@ -226,6 +232,7 @@ class ServeConfig:
     beam: int = DEFAULT_BEAM  # beam size of requests that do not say
     max_beam: int = 5  # largest beam size a request may ask for
     max_batch_items: int = 16  # images in one /v1/recognize/batch request
+    views: bool = True  # read each input at several sizes (DecodeConfig.views)
 
     @property
     def max_upload_bytes(self) -> int:

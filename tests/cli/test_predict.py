@@ -106,3 +106,17 @@ def test_csv_output(fixtures, tmp_path):
     assert result.returncode == 0, result.stderr
     lines = out.read_text().splitlines()
     assert lines[0] == "path,latex,confidence,error" and lines[1].startswith(str(fixtures / "quadratic.png"))
+
+
+@pytest.mark.parametrize("name", ["inkml/b_x_plus_2_eq_3.crohme.inkml", "quadratic.png"])
+def test_single_view_reads_each_input_once_as_the_api_does(fixtures, name):
+    from mathlens import Recognizer
+
+    path = fixtures / name
+    once = Recognizer(views=False).recognize(path)
+    result = mathlens("predict", str(path), "--single-view", "--jsonl")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["latex"] == once.latex and record["confidence"] == once.confidence
+    default = json.loads(mathlens("predict", str(path), "--jsonl").stdout)
+    assert default["latex"] == Recognizer().recognize(path).latex

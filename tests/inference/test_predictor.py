@@ -1,9 +1,9 @@
-"""Predictor batching: how many hypotheses one model call holds."""
+"""Predictor batching (how many hypotheses one model call holds) and reading several views."""
 
 import numpy as np
 
 from mathlens.config import DecodeConfig
-from mathlens.inference.predictor import Predictor
+from mathlens.inference.predictor import Prediction, Predictor, agree
 
 
 def test_a_call_holds_at_most_max_batch_size_hypotheses(tiny_onnx_dir):
@@ -20,3 +20,25 @@ def test_a_call_holds_at_most_max_batch_size_hypotheses(tiny_onnx_dir):
     assert len(predictor.predict(arrays, DecodeConfig(beam_size=1, max_len=12))) == 5 and sizes == [4, 1]
     alone = [predictor.predict([a], cfg)[0] for a in arrays]
     assert [p.tokens for p in together] == [p.tokens for p in alone]
+
+
+def _reading(tokens: str, confidence: float) -> Prediction:
+    return Prediction(tokens.replace(" ", ""), confidence, tuple(tokens.split()))
+
+
+def test_views_that_agree_outvote_one_surer_view():
+    readings = [_reading("x + 1", 0.5), _reading("x + l", 0.9), _reading("x + 1", 0.45)]
+    assert agree(readings) == readings[0]  # 0.95 summed against 0.9; the surer of the two agreeing
+    assert agree([_reading("a", 0.6), _reading("b", 0.6)]).latex == "a"  # a tie goes to the first view
+    assert agree([_reading("a", 0.3), _reading("b", 0.7)]).latex == "b"
+
+
+def test_predict_views_answers_each_input_from_its_own_views(tiny_onnx_dir):
+    predictor = Predictor(tiny_onnx_dir, num_threads=1)
+    rng = np.random.default_rng(1)
+    views = [[rng.random((32, 48 + 8 * i), dtype=np.float32) for i in range(n)] for n in (1, 3, 2)]
+    cfg = DecodeConfig(beam_size=1, max_len=12)
+    answers = predictor.predict_views(views, cfg)
+    assert len(answers) == 3
+    for group, answer in zip(views, answers):
+        assert answer == agree([predictor.predict([a], cfg)[0] for a in group])

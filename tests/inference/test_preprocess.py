@@ -210,3 +210,42 @@ def test_large_handwriting_is_shrunk_to_max_glyph_px():
     capped = normalize_scale(ink, PreprocessConfig(min_dpi=0.0, max_glyph_px=20.0))
     assert capped.shape[0] == pytest.approx(ink.shape[0] * 20 / 80, abs=1)
     assert normalize_scale(ink, PreprocessConfig(min_dpi=0.0, max_glyph_px=0.0)).shape == ink.shape  # 0: off
+
+
+def _ink_width(array: np.ndarray) -> int:
+    cols = np.flatnonzero(array.max(axis=0) > 0.25)
+    return int(cols[-1] - cols[0] + 1)
+
+
+def test_ink_is_drawn_again_at_each_view_size_with_the_same_pen(fixtures):
+    """Scale normalization brings the symbols back near one size, so what differs between the
+    views is how bold the pen is for the writing: boldest in the smallest drawing."""
+    from mathlens.inference.preprocess import glyph_size, preprocess_views, stroke_width
+
+    data = (fixtures / "inkml" / "b_x_plus_2_eq_3.crohme.inkml").read_bytes()
+    cfg = PreprocessConfig(ink_views=(1.0, 0.8, 1.25))
+    views = preprocess_views(data, cfg)
+    assert len(views) == 3 and np.array_equal(views[0], preprocess(data, cfg))
+    boldness = [stroke_width(v) / glyph_size(v) for v in views]
+    assert boldness[1] > boldness[0] * 1.1 and boldness[2] < boldness[0] / 1.1
+
+
+def test_a_picture_is_resized_for_each_view_and_single_view_makes_one(fixtures):
+    from mathlens.inference.preprocess import preprocess_views
+
+    path = fixtures / "quadratic.png"
+    cfg = PreprocessConfig(picture_views=(1.0, 1.5))
+    one, bigger = preprocess_views(path, cfg)
+    assert np.array_equal(one, preprocess(path, cfg))
+    assert _ink_width(bigger) / _ink_width(one) == pytest.approx(1.5, rel=0.05)
+    assert len(preprocess_views(path, cfg, views=False)) == 1
+    assert len(preprocess_views(path, PreprocessConfig(picture_views=()))) == 1
+
+
+def test_views_of_bad_input_raise_the_same_clear_errors(fixtures):
+    from mathlens.inference.preprocess import preprocess_views
+
+    with pytest.raises(InvalidInputError, match="malformed InkML"):
+        preprocess_views(b"<ink><trace>1 2, 3", CFG)
+    with pytest.raises(InvalidInputError, match="not a recognised image format"):
+        preprocess_views(b"GIF89a not really", CFG)

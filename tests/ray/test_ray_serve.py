@@ -103,4 +103,4 @@ def test_app_decodes_through_the_serve_batcher(predictor, fixtures):
 
     response = asyncio.run(request())
     assert response.status_code == 200 and response.json()["latex"]
-    assert calls == [2] and batcher.queue_depth == 0
+    assert calls == [2] * len(predictor.preprocess_config.picture_views) and batcher.queue_depth == 0

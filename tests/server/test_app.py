@@ -11,7 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from mathlens.inference.preprocess import preprocess
+from mathlens.inference.preprocess import preprocess_views
 
 TIMEOUT = httpx.Timeout(30.0)
 
@@ -23,8 +23,8 @@ def good_png(fixtures) -> bytes:
 
 @pytest.fixture(scope="module")
 def expected(predictor, good_png):
-    """What the model says about the fixture when called directly, without the server."""
-    return predictor.predict([preprocess(good_png, predictor.preprocess_config)])[0]
+    """What the model says about the fixture when called directly (at each view's size), without the server."""
+    return predictor.predict_views([preprocess_views(good_png, predictor.preprocess_config)])[0]
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -41,11 +41,11 @@ def stats(server) -> dict:
     return httpx.get(server.url + "/v1/stats", timeout=TIMEOUT).json()
 
 
-def assert_good_answer(response: httpx.Response, expected) -> None:
+def assert_good_answer(response: httpx.Response, expected, confidence_tol: float = 1e-6) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["latex"] == expected.latex and body["tokens"] == list(expected.tokens)
-    assert body["confidence"] == pytest.approx(expected.confidence) and body["ms"] > 0
+    assert body["confidence"] == pytest.approx(expected.confidence, rel=confidence_tol) and body["ms"] > 0
 
 
 def test_recognize_multipart_upload(server, good_png, expected):
@@ -175,8 +175,8 @@ async def _recognize_concurrently(url: str, png: bytes, num_requests: int) -> li
 def test_concurrent_requests_are_decoded_in_batches(server, good_png, expected):
     before = stats(server)["batch_sizes"]
     responses = asyncio.run(_recognize_concurrently(server.url, good_png, 16))
-    for response in responses:
-        assert_good_answer(response, expected)
+    for response in responses:  # a view batched with other sizes is padded: its confidence moves a little
+        assert_good_answer(response, expected, confidence_tol=0.02)
     after = stats(server)
     multi_before = sum(n for size, n in before.items() if int(size) > 1)
     multi_after = sum(n for size, n in after["batch_sizes"].items() if int(size) > 1)

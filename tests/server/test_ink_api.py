@@ -9,8 +9,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mathlens.data.inkml import render_strokes, strokes_from_lists
-from mathlens.inference.preprocess import preprocess
+from mathlens.data.inkml import Ink, strokes_from_lists
+from mathlens.inference.preprocess import preprocess_views
 
 TIMEOUT = httpx.Timeout(30.0)
 PLUS_ONE = [[[100, 120], [112, 100], [112, 160]], [[140, 130], [170, 130]], [[155, 115], [155, 145]],
@@ -30,8 +30,7 @@ def assert_answer(response: httpx.Response, expected) -> None:
 
 @pytest.fixture(scope="module")
 def strokes_expected(predictor):
-    image = render_strokes(strokes_from_lists(PLUS_ONE))
-    return predictor.predict([preprocess(image, predictor.preprocess_config)])[0]
+    return predictor.predict_views([preprocess_views(Ink(strokes_from_lists(PLUS_ONE)), predictor.preprocess_config)])[0]
 
 
 def test_strokes_are_drawn_and_recognized(server, strokes_expected):
@@ -43,7 +42,7 @@ def test_strokes_are_drawn_and_recognized(server, strokes_expected):
 @pytest.mark.parametrize("name", ["one_plus_one.crohme.inkml", "x_equals_0.mathwriting.inkml"])
 def test_inkml_upload_is_recognized(server, predictor, fixtures, name):
     data = (fixtures / "inkml" / name).read_bytes()
-    expected = predictor.predict([preprocess(data, predictor.preprocess_config)])[0]
+    expected = predictor.predict_views([preprocess_views(data, predictor.preprocess_config)])[0]
     assert_answer(post(server, "/v1/recognize", files={"file": (name, data, "application/inkml+xml")}), expected)
     response = post(server, "/v1/recognize/batch", files=[("files", (name, data, "application/octet-stream"))])
     assert response.status_code == 200 and response.json()[0]["latex"] == expected.latex

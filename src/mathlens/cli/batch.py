@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mathlens.cli import add_beam_argument
+from mathlens.cli import add_decode_arguments
 from mathlens.errors import MathlensError
 
 
@@ -29,7 +29,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--cpus-per-actor", type=float, default=None,
                    help="CPUs Ray reserves per actor (default: --threads)")
     p.add_argument("--batch-size", type=int, default=32, help="images per actor call")
-    add_beam_argument(p)
+    add_decode_arguments(p)
     p.add_argument("--model-dir", type=Path, default=None, help="exported model directory (default: shipped model)")
     p.set_defaults(run=run)
 
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         cpus = args.cpus_per_actor if args.cpus_per_actor is not None else float(args.threads)
         num_actors = args.actors or max(1, int(ray.cluster_resources().get("CPU", 1) // (cpus if cpus > 0 else 1)))
         summary = predict_dataset(inputs, args.output, model_dir=args.model_dir,
-                                  decode=DecodeConfig(beam_size=args.beam), num_actors=num_actors,
+                                  decode=DecodeConfig(beam_size=args.beam, views=args.views), num_actors=num_actors,
                                   num_threads=args.threads, num_cpus_per_actor=args.cpus_per_actor,
                                   batch_size=args.batch_size)
     finally:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mathlens.cli import add_beam_argument
+from mathlens.cli import add_decode_arguments
 
 
 def add_parser(sub: Any) -> None:
@@ -17,7 +17,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", type=Path, default=Path("eval_results"), help="where *_pred.jsonl and *_results.json go")
     p.add_argument("--name", default=None, help="file name prefix (default: the data folder's name)")
     p.add_argument("--limit", type=int, default=None, help="first N samples only")
-    add_beam_argument(p)
+    add_decode_arguments(p)
     p.add_argument("--no-rescore", action="store_true",
                    help="beam search ranks by the left-to-right reading alone (models trained both ways)")
     p.add_argument("--model-dir", type=Path, default=None)
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     samples = load_samples(args.data_dir, args.limit)
     recognizer = Recognizer(args.model_dir, beam_size=args.beam, num_threads=args.threads,
-                            rescore_right_to_left=not args.no_rescore)
+                            rescore_right_to_left=not args.no_rescore, views=args.views)
     name = args.name or args.data_dir.resolve().name
     with tqdm(total=len(samples), unit="img", file=sys.stderr, disable=None) as bar:
         scores = evaluate(lambda paths: recognizer.recognize_batch(paths, errors="return"), samples, args.out, name,

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mathlens.cli import add_beam_argument
+from mathlens.cli import add_decode_arguments
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".inkml"}
 
@@ -25,7 +25,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--jsonl", action="store_true", help='one JSON object per input: {"path", "latex", "confidence"}')
     p.add_argument("--output", type=Path, default=None,
                    help="append results to this .jsonl or .csv file; a rerun skips inputs already in it")
-    add_beam_argument(p)
+    add_decode_arguments(p)
     p.add_argument("--workers", type=int, default=1, help="worker processes, each with its own model")
     p.add_argument("--threads", type=int, default=2, help="onnxruntime threads per process")
     p.add_argument("--batch-size", type=int, default=32, help="images decoded together")
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if args.beam < 1 or args.workers < 1 or args.threads < 1 or args.batch_size < 1:
         raise MathlensError("--beam, --workers, --threads and --batch-size must be at least 1")
     inputs = list(expand_paths(args.paths))
-    settings = JobSettings(args.model_dir, args.beam, args.threads, args.batch_size)
+    settings = JobSettings(args.model_dir, args.beam, args.threads, args.batch_size, args.views)
     with tqdm(total=len(inputs), unit="img", file=sys.stderr, disable=len(inputs) < 10 or None) as bar:
         if args.output is not None:
             num_done, num_skipped = run_to_file(inputs, args.output, settings, args.workers, progress=bar.update)

@@ -32,6 +32,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--timeout-s", type=float, default=d.timeout_s, help="per-request time limit (504 beyond)")
     p.add_argument("--beam", type=int, default=d.beam, help=f"beam size of requests that do not say (default {d.beam})")
     p.add_argument("--max-beam", type=int, default=d.max_beam, help="largest beam size a request may ask for")
+    p.add_argument("--single-view", dest="views", action="store_false",
+                   help="read each input once, at one size: over twice the throughput, fewer formulas right")
     ray = p.add_argument_group("Ray Serve (needs the ray extra: pip install 'mathlens[serve,ray]')")
     ray.add_argument("--ray", action="store_true", help="serve with Ray Serve, as --replicas copies of the model")
     ray.add_argument("--replicas", type=int, default=None, help="with --ray: number of replicas (default 1)")
@@ -47,7 +49,8 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
     """CLI flags -> ServeConfig, refusing values that cannot work (exit code 2, not a traceback)."""
     cfg = ServeConfig(host=args.host, port=args.port, model_dir=args.model_dir, threads=args.threads,
                       max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, max_upload_mb=args.max_upload_mb,
-                      max_pixels=args.max_pixels, timeout_s=args.timeout_s, beam=args.beam, max_beam=args.max_beam)
+                      max_pixels=args.max_pixels, timeout_s=args.timeout_s, beam=args.beam, max_beam=args.max_beam,
+                      views=args.views)
     positive = {"--port": cfg.port, "--threads": cfg.threads, "--max-batch": cfg.max_batch,
                 "--max-upload-mb": cfg.max_upload_mb, "--max-pixels": cfg.max_pixels, "--timeout-s": cfg.timeout_s,
                 "--beam": cfg.beam, "--max-beam": cfg.max_beam}

@@ -30,6 +30,7 @@ class JobSettings:
     beam_size: int = DEFAULT_BEAM
     threads: int = 2
     chunk_size: int = 32
+    views: bool = True
 
 
 def result_record(path: Path, pred: Any) -> dict[str, Any]:
@@ -98,7 +99,8 @@ def _init_worker(settings: JobSettings) -> None:
     global _worker_recognizer  # one model per worker process, loaded once
     from mathlens.api import Recognizer
 
-    _worker_recognizer = Recognizer(settings.model_dir, beam_size=settings.beam_size, num_threads=settings.threads)
+    _worker_recognizer = Recognizer(settings.model_dir, beam_size=settings.beam_size, num_threads=settings.threads,
+                                    views=settings.views)
 
 
 def _recognize_chunk(paths: list[Path]) -> list[dict[str, Any]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -69,6 +71,11 @@ class Predictor:
                 results[i] = pred
         return [r for r in results if r is not None]
 
+    def predict_views(self, views: list[list[np.ndarray]], cfg: DecodeConfig = DecodeConfig()) -> list[Prediction]:
+        """Each input read at several sizes (`preprocess_views`) -> the reading its views agree on."""
+        preds = iter(self.predict([a for group in views for a in group], cfg))
+        return [agree([next(preds) for _ in group]) for group in views]
+
     def _predict_batch(self, arrays: list[np.ndarray], cfg: DecodeConfig) -> list[Prediction]:
         images, mask = pad_batch(arrays)
         state = self.backend.start(images, mask)
@@ -79,3 +86,16 @@ class Predictor:
             tokens = repair(self.vocab.decode(hyp.ids))
             out.append(Prediction(detokenize(tokens), round(math.exp(hyp.score), 4), tuple(tokens)))
         return out
+
+
+def agree(readings: Sequence[Prediction]) -> Prediction:
+    """The reading with the most confidence summed over the views that read it (ties: the first view).
+
+    Views that misread an input seldom misread it the same way, so agreement outweighs one
+    view's certainty (BENCHMARKS.md, "Reading at several sizes").
+    """
+    support: dict[tuple[str, ...], float] = defaultdict(float)
+    for reading in readings:
+        support[reading.tokens] += reading.confidence
+    best = max(support, key=lambda tokens: support[tokens])
+    return max((r for r in readings if r.tokens == best), key=lambda r: r.confidence)

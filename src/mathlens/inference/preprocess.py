@@ -9,7 +9,7 @@ and padded.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Union
 
@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from mathlens.config import PreprocessConfig
-from mathlens.data.inkml import looks_like_inkml, parse_inkml, render_strokes
+from mathlens.data.inkml import Ink, ink_scale, looks_like_inkml, parse_inkml, render_strokes
 from mathlens.errors import InvalidInputError
 
 ImageInput = Union[str, Path, bytes, Image.Image, np.ndarray]
@@ -29,7 +29,7 @@ THIN_STROKES = 1.8  # px: screen renders measure 0.7-1.6, phone photos of handwr
 
 
 def load_image(source: ImageInput) -> Image.Image:
-    """Open a path, bytes, PIL image, array or InkML document; raise InvalidInputError if unreadable."""
+    """Open a path, bytes, PIL image or array; raise InvalidInputError if unreadable."""
     if isinstance(source, Image.Image):
         image = source
     elif isinstance(source, np.ndarray):
@@ -38,11 +38,8 @@ def load_image(source: ImageInput) -> Image.Image:
         arr = source if source.dtype == np.uint8 else np.clip(source * (255 if source.max() <= 1 else 1), 0, 255).astype(np.uint8)
         image = Image.fromarray(arr)
     else:
-        data = _read_bytes(source)
-        if looks_like_inkml(data):  # online ink: draw it, then treat it as any other picture
-            return render_strokes(parse_inkml(data).strokes)
         try:
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(_read_bytes(source)))
         except UnidentifiedImageError:
             raise InvalidInputError("not a recognised image format") from None
         except Image.DecompressionBombError as err:
@@ -291,6 +288,30 @@ def pad_batch(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return images, mask
 
 
-def preprocess(source: ImageInput, cfg: PreprocessConfig) -> np.ndarray:
+def preprocess(source: ImageInput | Ink, cfg: PreprocessConfig) -> np.ndarray:
     """The one entry point: any input -> (H, W) float32 model input."""
-    return fit(normalize_scale(crop_to_ink(to_ink(load_image(source))), cfg), cfg)
+    return preprocess_views(source, cfg, views=False)[0]
+
+
+def preprocess_views(source: ImageInput | Ink, cfg: PreprocessConfig, views: bool = True) -> list[np.ndarray]:
+    """The input at the config's sizes for its kind (`ink_views`, `picture_views`), to be read once each.
+
+    Ink is drawn again at each size with the same pen, then normalized like any picture, which
+    brings the symbols back near one size: the views differ in how bold the pen is for the
+    writing. A picture is resized after its scale is normalized. `views=False` makes only
+    `preprocess`'s.
+    """
+    if isinstance(source, (str, Path)):
+        source = _read_bytes(source)
+    if isinstance(source, bytes) and looks_like_inkml(source):
+        source = parse_inkml(source)
+    if isinstance(source, Ink):
+        unit = ink_scale(source.strokes)
+        return [fit(normalize_scale(crop_to_ink(to_ink(render_strokes(source.strokes, unit * f))), cfg), cfg)
+                for f in _scales(cfg.ink_views, views)]
+    ink = normalize_scale(crop_to_ink(to_ink(load_image(source))), cfg)
+    return [fit(ink if f == 1 else resize(ink, f), cfg) for f in _scales(cfg.picture_views, views)]
+
+
+def _scales(configured: Sequence[float], views: bool) -> Sequence[float]:
+    return configured if views and configured else (1.0,)

@@ -26,7 +26,7 @@ from mathlens.config import DecodeConfig
 from mathlens.errors import MathlensError
 from mathlens.inference.batch import ResultWriter, done_paths, result_record
 from mathlens.inference.predictor import Prediction, Predictor
-from mathlens.inference.preprocess import preprocess
+from mathlens.inference.preprocess import preprocess_views
 
 logger = logging.getLogger(__name__)
 
@@ -51,17 +51,17 @@ class RecognizeBatch:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
         """{"path", "file"} columns in; "path", "latex", "confidence", "error" out (None where absent)."""
         files = [str(f) for f in batch["file"]]
-        arrays: dict[int, np.ndarray] = {}
+        views: dict[int, list[np.ndarray]] = {}
         failed: dict[int, Prediction] = {}
         for i, file in enumerate(files):
             try:
-                arrays[i] = preprocess(Path(file), self.predictor.preprocess_config)
+                views[i] = preprocess_views(Path(file), self.predictor.preprocess_config, self.decode.views)
             except MathlensError as err:
                 failed[i] = Prediction("", 0.0, error=str(err))
             except Exception as err:  # a decoder choking on a hostile file fails that file, never the job
                 logger.warning("image decoder failed on %s: %r", file, err)
                 failed[i] = Prediction("", 0.0, error=f"cannot decode image: {err}")
-        preds = dict(zip(arrays, self.predictor.predict(list(arrays.values()), self.decode))) if arrays else {}
+        preds = dict(zip(views, self.predictor.predict_views(list(views.values()), self.decode))) if views else {}
         records = [result_record(Path(path), preds[i] if i in preds else failed[i])
                    for i, path in enumerate(str(p) for p in batch["path"])]
         return {"path": [r["path"] for r in records], "latex": [r.get("latex") for r in records],

@@ -30,7 +30,7 @@ from mathlens import __version__
 from mathlens.config import DecodeConfig, PreprocessConfig, ServeConfig
 from mathlens.data.inkml import Strokes
 from mathlens.errors import InvalidInputError
-from mathlens.inference.predictor import META_FILE, Prediction
+from mathlens.inference.predictor import META_FILE, Prediction, agree
 from mathlens.server.batcher import DynamicBatcher
 from mathlens.server.inputs import (UploadTooLargeError, prepare_image, prepare_strokes, read_batch, read_single,
                                     read_strokes)
@@ -78,15 +78,19 @@ class ServerState:
     batcher: DynamicBatcher
     pool: ThreadPoolExecutor  # preprocessing, off the event loop
 
-    async def prepare(self, data: bytes) -> np.ndarray:
+    async def prepare(self, data: bytes) -> list[np.ndarray]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, prepare_image, data, self.predictor.preprocess_config,
-                                          self.cfg.max_pixels)
+                                          self.cfg.max_pixels, self.cfg.views)
 
-    async def prepare_ink(self, strokes: Strokes) -> np.ndarray:
+    async def prepare_ink(self, strokes: Strokes) -> list[np.ndarray]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, prepare_strokes, strokes, self.predictor.preprocess_config,
-                                          self.cfg.max_pixels)
+                                          self.cfg.max_pixels, self.cfg.views)
+
+    async def read(self, views: list[np.ndarray], decode: DecodeConfig) -> Prediction:
+        """Each view batched with other requests' images; the reading they agree on."""
+        return agree(await asyncio.gather(*(self.batcher.submit(view, decode) for view in views)))
 
 
 def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -> FastAPI:
@@ -176,8 +180,7 @@ async def recognize(request: Request) -> RecognizeResponse:
 
     async def work() -> RecognizeResponse:
         data, beam = await read_single(request, state.cfg)
-        array = await state.prepare(data)
-        pred = await state.batcher.submit(array, DecodeConfig(beam_size=beam))
+        pred = await state.read(await state.prepare(data), DecodeConfig(beam_size=beam))
         return _response(pred, start)
 
     return await _with_timeout(work(), state.cfg.timeout_s)
@@ -189,8 +192,7 @@ async def recognize_strokes(request: Request) -> RecognizeResponse:
 
     async def work() -> RecognizeResponse:
         strokes, beam = await read_strokes(request, state.cfg)
-        array = await state.prepare_ink(strokes)
-        pred = await state.batcher.submit(array, DecodeConfig(beam_size=beam))
+        pred = await state.read(await state.prepare_ink(strokes), DecodeConfig(beam_size=beam))
         return _response(pred, start)
 
     return await _with_timeout(work(), state.cfg.timeout_s)
@@ -209,7 +211,7 @@ async def recognize_batch(request: Request) -> list[BatchItem]:
     return await _with_timeout(work(), state.cfg.timeout_s)
 
 
-async def _prepare_item(state: ServerState, item: bytes | InvalidInputError) -> np.ndarray | InvalidInputError:
+async def _prepare_item(state: ServerState, item: bytes | InvalidInputError) -> list[np.ndarray] | InvalidInputError:
     if isinstance(item, InvalidInputError):
         return item
     try:
@@ -218,11 +220,11 @@ async def _prepare_item(state: ServerState, item: bytes | InvalidInputError) -> 
         return err
 
 
-async def _decode_item(state: ServerState, item: np.ndarray | InvalidInputError, decode: DecodeConfig,
+async def _decode_item(state: ServerState, item: list[np.ndarray] | InvalidInputError, decode: DecodeConfig,
                        start: float) -> BatchItem:
     if isinstance(item, InvalidInputError):
         return ItemError(error=str(item))
-    return _response(await state.batcher.submit(item, decode), start)
+    return _response(await state.read(item, decode), start)
 
 
 def _response(pred: Prediction, start: float) -> RecognizeResponse:

@@ -2,7 +2,7 @@
 
 The image endpoints take either JSON (base64 images) or multipart uploads, so they parse the body
 themselves here, by content type, instead of through FastAPI parameters. Ink (an InkML upload, or
-the JSON strokes of a drawing pad) is drawn to a picture here and then preprocessed like one.
+the JSON strokes of a drawing pad) is checked here, then drawn at each view's size.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from mathlens.config import PreprocessConfig, ServeConfig
-from mathlens.data.inkml import Strokes, ink_scale, looks_like_inkml, parse_inkml, render_strokes, strokes_from_lists
+from mathlens.data.inkml import Ink, Strokes, ink_scale, looks_like_inkml, parse_inkml, strokes_from_lists
 from mathlens.errors import InvalidInputError, MathlensError
-from mathlens.inference.preprocess import preprocess
+from mathlens.inference.preprocess import preprocess_views
 from mathlens.server.schemas import MAX_BEAM, BatchRequest, RecognizeRequest, StrokesRequest
 
 logger = logging.getLogger(__name__)
@@ -184,17 +184,18 @@ def check_size(data: bytes, cfg: ServeConfig) -> bytes:
     return data
 
 
-def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int) -> np.ndarray:
-    """Image or InkML bytes -> model input; runs in the preprocessing pool, raises only InvalidInputError.
+def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int, views: bool = True) -> list[np.ndarray]:
+    """Image or InkML bytes -> model input at each view's size (`preprocess_views`); runs in the
+    preprocessing pool, raises only InvalidInputError.
 
     Image decoders fail on hostile input in more ways than they document (struct errors,
     index errors, ...); any of them means a bad upload, which must be a 422, never a 500.
     """
     try:
         if looks_like_inkml(data):  # what preprocess would do, with the size checked before drawing
-            return preprocess(draw_ink(parse_inkml(data).strokes, max_pixels), cfg)
+            return preprocess_views(checked_ink(parse_inkml(data).strokes, max_pixels, cfg, views), cfg, views)
         check_pixels(data, max_pixels)
-        return preprocess(data, cfg)
+        return preprocess_views(data, cfg, views)
     except MathlensError:
         raise
     except Exception as err:
@@ -202,10 +203,10 @@ def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int) -> np.nda
         raise InvalidInputError(f"cannot decode image: {err}") from None
 
 
-def prepare_strokes(strokes: Strokes, cfg: PreprocessConfig, max_pixels: int) -> np.ndarray:
-    """Drawing-pad stroke lists -> model input, in the preprocessing pool; raises only InvalidInputError."""
+def prepare_strokes(strokes: Strokes, cfg: PreprocessConfig, max_pixels: int, views: bool = True) -> list[np.ndarray]:
+    """Drawing-pad stroke lists -> model input at each view's size; raises only InvalidInputError."""
     try:
-        return preprocess(draw_ink(strokes_from_lists(strokes), max_pixels), cfg)
+        return preprocess_views(checked_ink(strokes_from_lists(strokes), max_pixels, cfg, views), cfg, views)
     except MathlensError:
         raise
     except Exception as err:
@@ -213,10 +214,11 @@ def prepare_strokes(strokes: Strokes, cfg: PreprocessConfig, max_pixels: int) ->
         raise InvalidInputError(f"cannot draw strokes: {err}") from None
 
 
-def draw_ink(strokes: list[np.ndarray], max_pixels: int) -> Image.Image:
-    """render_strokes, after checking the picture it would draw against the server's limits."""
+def checked_ink(strokes: list[np.ndarray], max_pixels: int, cfg: PreprocessConfig, views: bool) -> Ink:
+    """The strokes, after checking the largest picture a view would draw against the server's limits."""
+    largest = max((1.0, *cfg.ink_views)) if views else 1.0
     with np.errstate(over="ignore", invalid="ignore"):
-        extent = np.ptp(np.concatenate(strokes), axis=0) * ink_scale(strokes)
+        extent = np.ptp(np.concatenate(strokes), axis=0) * ink_scale(strokes) * largest
     if not np.isfinite(extent).all():
         raise InvalidInputError("ink coordinates out of range")
     width, height = (int(e) + 2 * INK_MARGIN_PX + 1 for e in extent)
@@ -224,7 +226,7 @@ def draw_ink(strokes: list[np.ndarray], max_pixels: int) -> Image.Image:
     if width * height > limit:
         raise InvalidInputError(f"ink too large: it would draw {width}x{height} pixels (limit {limit:,}); "
                                 f"are the strokes much smaller than the space between them?")
-    return render_strokes(strokes)
+    return Ink(strokes)
 
 
 def check_pixels(data: bytes, max_pixels: int) -> None:
