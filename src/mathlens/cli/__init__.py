@@ -13,4 +13,4 @@ def add_decode_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"beam size (1 = greedy search; default {DEFAULT_BEAM})")
     p.add_argument("--single-view", dest="views", action="store_false",
                    help="read each input once, at one size (about twice as fast, fewer formulas right); "
-                        "by default it is read at three sizes and the readings vote")
+                        "by default a picture is read at two sizes and ink at three, and the readings vote")
