@@ -93,7 +93,7 @@ class DecodeConfig:
     max_len: int = 200
     length_penalty: float = 0.6
     rescore_right_to_left: bool = True  # beam search, when the model reads right to left too
-    views: bool = True  # read each input at the model's view sizes (PreprocessConfig.ink_views); False: once
+    views: bool = True  # read each input at the model's view sizes (PreprocessConfig.*_views); False: once
     # Stop when the last `repeat_window` tokens repeat the same n-gram this many times.
     max_repeats: int = 8
     repeat_window: int = 48

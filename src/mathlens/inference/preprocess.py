@@ -307,11 +307,16 @@ def preprocess_views(source: ImageInput | Ink, cfg: PreprocessConfig, views: boo
         source = parse_inkml(source)
     if isinstance(source, Ink):
         unit = ink_scale(source.strokes)
-        return [fit(normalize_scale(crop_to_ink(to_ink(render_strokes(source.strokes, unit * f))), cfg), cfg)
-                for f in _scales(cfg.ink_views, views)]
-    ink = normalize_scale(crop_to_ink(to_ink(load_image(source))), cfg)
-    return [fit(ink if f == 1 else resize(ink, f), cfg) for f in _scales(cfg.picture_views, views)]
+        return [fit(_normalized(render_strokes(source.strokes, unit * f), cfg), cfg)
+                for f in view_scales(cfg.ink_views, views)]
+    ink = _normalized(load_image(source), cfg)
+    return [fit(ink if f == 1 else resize(ink, f), cfg) for f in view_scales(cfg.picture_views, views)]
 
 
-def _scales(configured: Sequence[float], views: bool) -> Sequence[float]:
+def view_scales(configured: Sequence[float], views: bool) -> Sequence[float]:
+    """The sizes an input is read at: the configured ones, or only 1.0 when reading once."""
     return configured if views and configured else (1.0,)
+
+
+def _normalized(image: Image.Image, cfg: PreprocessConfig) -> np.ndarray:
+    return normalize_scale(crop_to_ink(to_ink(image)), cfg)

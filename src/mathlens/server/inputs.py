@@ -23,7 +23,7 @@ from starlette.datastructures import FormData, UploadFile
 from mathlens.config import PreprocessConfig, ServeConfig
 from mathlens.data.inkml import Ink, Strokes, ink_scale, looks_like_inkml, parse_inkml, strokes_from_lists
 from mathlens.errors import InvalidInputError, MathlensError
-from mathlens.inference.preprocess import preprocess_views
+from mathlens.inference.preprocess import preprocess_views, view_scales
 from mathlens.server.schemas import MAX_BEAM, BatchRequest, RecognizeRequest, StrokesRequest
 
 logger = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def prepare_strokes(strokes: Strokes, cfg: PreprocessConfig, max_pixels: int, vi
 
 def checked_ink(strokes: list[np.ndarray], max_pixels: int, cfg: PreprocessConfig, views: bool) -> Ink:
     """The strokes, after checking the largest picture a view would draw against the server's limits."""
-    largest = max((1.0, *cfg.ink_views)) if views else 1.0
+    largest = max(view_scales(cfg.ink_views, views))
     with np.errstate(over="ignore", invalid="ignore"):
         extent = np.ptp(np.concatenate(strokes), axis=0) * ink_scale(strokes) * largest
     if not np.isfinite(extent).all():
