@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mathlens.api import Recognizer
 from mathlens.errors import MathlensError
-from mathlens.inference.batch import JobSettings, run_to_file
+from mathlens.jobs.batch import JobSettings, run_to_file
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from mathlens.data.inkml import ink_scale, parse_inkml, render_strokes
+from mathlens.inference.inkml import ink_scale, parse_inkml, render_strokes
 from mathlens.metrics.evaluate import load_samples
 
 INKS = ((20, 40, 140), (25, 25, 30), (40, 40, 90), (10, 60, 120))  # blue, black, navy, ballpoint

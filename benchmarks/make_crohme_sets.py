@@ -16,7 +16,7 @@ import argparse
 import tarfile
 from pathlib import Path
 
-from mathlens.data.ink_corpus import in_crohme_symbols, with_crohme_limits
+from mathlens.synth.ink_corpus import in_crohme_symbols, with_crohme_limits
 from mathlens.errors import LatexSyntaxError
 from mathlens.tokenizer.normalize import normalize
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rerender import parse_args, shuffled_formulas, write_labels
 
-from mathlens.data.render import RenderJob, render_batch
+from mathlens.synth.render import RenderJob, render_batch
 
 SETUPS = (("libertine", 80), ("biolinum", 90), ("libertine", 100), ("libertine", 120))
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from rerender import parse_args, shuffled_formulas, write_labels
 
-from mathlens.data.render import RenderJob
-from mathlens.data.render_web import render_web_batch
+from mathlens.synth.render import RenderJob
+from mathlens.synth.render_web import render_web_batch
 
 SCALES = (0.72, 0.82, 0.92, 1.02)
 

@@ -17,7 +17,7 @@ fi
 python3 -m pip install -q torch==2.13.0
 python3 -m pip install -q -e ".[train,serve,ray,dev]"
 
-# MathJax renderer (web-style training/validation images): node + npm packages pinned in tools/mathjax.
+# MathJax renderer (web-style training/validation images): node + the npm packages pinned in src/mathlens/synth/mathjax.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null

@@ -76,7 +76,7 @@ def both_ways_onnx_dir(tmp_path_factory, tiny_onnx_dir) -> Path:
 def rendered_dir(tmp_path_factory) -> Path:
     """TINY_FORMULAS rendered by real TeX Live, with a manifest."""
     from mathlens.data.manifest import Record, write_manifest
-    from mathlens.data.render import RenderJob, render_batch
+    from mathlens.synth.render import RenderJob, render_batch
     from mathlens.tokenizer.normalize import normalize
 
     out = tmp_path_factory.mktemp("rendered")

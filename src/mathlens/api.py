@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from mathlens.config import DEFAULT_BEAM, DecodeConfig
-from mathlens.data.inkml import Ink, Strokes, strokes_from_lists
+from mathlens.inference.inkml import Ink, Strokes, strokes_from_lists
 from mathlens.errors import MathlensError
 from mathlens.inference.predictor import Prediction, Predictor
 from mathlens.inference.preprocess import ImageInput, preprocess_views
@@ -23,10 +23,15 @@ __all__ = ["Recognizer", "Prediction"]
 
 class Recognizer:
     def __init__(self, model_dir: Path | None = None, *, beam_size: int = DEFAULT_BEAM, num_threads: int = 2,
-                 rescore_right_to_left: bool = True, views: bool = True) -> None:
-        """`views=False` reads each input once, at one size: about twice as fast, less accurate."""
-        self.predictor = Predictor(model_dir, num_threads=num_threads)
-        self.decode = DecodeConfig(beam_size=beam_size, rescore_right_to_left=rescore_right_to_left, views=views)
+                 rescore_right_to_left: bool = True, views: bool = True, max_batch_size: int = 16,
+                 decode: DecodeConfig | None = None) -> None:
+        """`views=False` reads each input once, at one size: about twice as fast, less accurate.
+
+        `decode`, when given, is the whole search configuration (beam_size, views ... are then unused).
+        """
+        self.predictor = Predictor(model_dir, num_threads=num_threads, max_batch_size=max_batch_size)
+        self.decode = decode or DecodeConfig(beam_size=beam_size, rescore_right_to_left=rescore_right_to_left,
+                                             views=views)
 
     def recognize(self, image: ImageInput) -> Prediction:
         """One image or InkML file (path, bytes, PIL image or array) -> Prediction.
@@ -41,7 +46,10 @@ class Recognizer:
 
     def recognize_batch(self, images: Sequence[ImageInput | Ink], *,
                         errors: Literal["raise", "return"] = "raise") -> list[Prediction]:
-        """Many images, batched. With errors="return", unreadable items come back with `.error` set."""
+        """Many images, batched. With errors="return", unreadable items come back with `.error` set.
+
+        The one batch path: the CLI, `mathlens eval`, batch jobs and Ray Data all read through it.
+        """
         views, failed = {}, {}
         for i, image in enumerate(images):
             try:

@@ -225,9 +225,9 @@ class ServeConfig:
     max_batch: int = 16
     batch_wait_ms: float = 5.0
     max_upload_mb: float = 10.0  # per image (decoded bytes); larger uploads get 413
-    # Images with more pixels are refused before decoding (422). It can only lower the limit
-    # that preprocessing itself enforces (preprocess.MAX_INPUT_PIXELS, 50 megapixels).
-    max_pixels: int = 50_000_000
+    # Images with more pixels are refused before decoding (422). It can only lower the limits
+    # that preprocessing itself enforces (preprocess.MAX_INPUT_PIXELS, MAX_INK_PIXELS); None: those.
+    max_pixels: int | None = None
     timeout_s: float = 30.0  # per request, from upload to answer; 504 after it
     beam: int = DEFAULT_BEAM  # beam size of requests that do not say
     max_beam: int = 5  # largest beam size a request may ask for

@@ -145,7 +145,7 @@ def test_truncated_png_and_blank_image(tmp_path):
 
 @pytest.mark.texlive
 def test_high_resolution_renders_are_brought_to_the_training_scale(tmp_path):
-    from mathlens.data.render import RenderJob, render_batch
+    from mathlens.synth.render import RenderJob, render_batch
 
     job = [RenderJob("q", r"x=\frac{-b\pm\sqrt{b^{2}-4ac}}{2a}")]
     target = round(CFG.target_dpi)  # where high-resolution pictures are shrunk to
@@ -157,7 +157,7 @@ def test_high_resolution_renders_are_brought_to_the_training_scale(tmp_path):
 
 @pytest.mark.texlive
 def test_low_resolution_renders_are_enlarged_towards_min_dpi(tmp_path):
-    from mathlens.data.render import RenderJob, render_batch
+    from mathlens.synth.render import RenderJob, render_batch
     from mathlens.inference.preprocess import crop_to_ink, estimate_dpi, load_image, to_ink
 
     job = [RenderJob("q", r"x=\frac{-b\pm\sqrt{b^{2}-4ac}}{2a}")]

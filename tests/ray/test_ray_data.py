@@ -49,7 +49,7 @@ def test_batch_writes_one_line_per_input_and_resumes(ray_cluster, image_dir, tmp
 
 
 def test_predict_dataset_reports_missing_files(ray_cluster, tmp_path, fixtures):
-    from mathlens.inference.ray_batch import predict_dataset
+    from mathlens.jobs.ray_batch import predict_dataset
 
     out = tmp_path / "out.jsonl"
     summary = predict_dataset([fixtures / "quadratic.png", tmp_path / "missing.png"], out, num_actors=1,

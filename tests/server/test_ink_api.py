@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mathlens.data.inkml import Ink, strokes_from_lists
+from mathlens.inference.inkml import Ink, strokes_from_lists
 from mathlens.inference.preprocess import preprocess_views
 
 TIMEOUT = httpx.Timeout(30.0)

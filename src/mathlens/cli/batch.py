@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mathlens.cli.predict import expand_paths
     from mathlens.config import DecodeConfig
-    from mathlens.inference.ray_batch import predict_dataset
+    from mathlens.jobs.ray_batch import predict_dataset
 
     if args.beam < 1 or args.threads < 1 or args.batch_size < 1 or (args.actors is not None and args.actors < 1):
         raise MathlensError("--beam, --threads, --batch-size and --actors must be at least 1")

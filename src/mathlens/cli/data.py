@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from mathlens.data.render import FONTS
-from mathlens.data.symbol_swap import DEFAULT_KINDS as DEFAULT_SWAP_KINDS
-from mathlens.data.symbol_swap import KINDS as SWAP_KINDS
+from mathlens.synth.render import FONTS
+from mathlens.synth.symbol_swap import DEFAULT_KINDS as DEFAULT_SWAP_KINDS
+from mathlens.synth.symbol_swap import KINDS as SWAP_KINDS
 
 DEFAULT_CORPUS = Path("../shared/datasets/formulas/formulas.tsv.gz")
 DEFAULT_IM2LATEX_VAL = Path("../shared/datasets/im2latex100k/val")
@@ -64,7 +64,7 @@ def add_parser(sub: Any) -> None:
 def run_render(args: argparse.Namespace) -> int:
     import random
 
-    from mathlens.data.corpus import CorpusRenderConfig, render_corpus
+    from mathlens.synth.corpus import CorpusRenderConfig, render_corpus
     from mathlens.data.manifest import im2latex_records, write_manifest
 
     manifest = render_corpus(CorpusRenderConfig(args.corpus, args.out, num_workers=args.workers, limit=args.limit,
@@ -82,8 +82,8 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_render_ink(args: argparse.Namespace) -> int:
-    from mathlens.data.ink_corpus import InkRenderConfig, render_ink_corpus
-    from mathlens.data.ink_layout import LayoutRenderConfig, render_layout_corpus
+    from mathlens.synth.ink_corpus import InkRenderConfig, render_ink_corpus
+    from mathlens.synth.ink_layout import LayoutRenderConfig, render_layout_corpus
 
     if args.from_corpus:
         print(render_layout_corpus(LayoutRenderConfig(

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from mathlens.errors import MathlensError
-    from mathlens.inference.batch import JobSettings, run_batch, run_to_file
+    from mathlens.jobs.batch import JobSettings, run_batch, run_to_file
 
     if args.beam < 1 or args.workers < 1 or args.threads < 1 or args.batch_size < 1:
         raise MathlensError("--beam, --workers, --threads and --batch-size must be at least 1")

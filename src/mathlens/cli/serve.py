@@ -28,7 +28,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--batch-wait-ms", type=float, default=d.batch_wait_ms,
                    help="how long the first queued request waits for others to join its batch")
     p.add_argument("--max-upload-mb", type=float, default=d.max_upload_mb, help="largest image upload (413 beyond)")
-    p.add_argument("--max-pixels", type=int, default=d.max_pixels, help="largest image in pixels (422 beyond)")
+    p.add_argument("--max-pixels", type=int, default=d.max_pixels, help="largest image in pixels, 422 beyond (default: preprocessing's limit, 50 megapixels)")
     p.add_argument("--timeout-s", type=float, default=d.timeout_s, help="per-request time limit (504 beyond)")
     p.add_argument("--beam", type=int, default=d.beam, help=f"beam size of requests that do not say (default {d.beam})")
     p.add_argument("--max-beam", type=int, default=d.max_beam, help="largest beam size a request may ask for")
@@ -54,7 +54,7 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
     positive = {"--port": cfg.port, "--threads": cfg.threads, "--max-batch": cfg.max_batch,
                 "--max-upload-mb": cfg.max_upload_mb, "--max-pixels": cfg.max_pixels, "--timeout-s": cfg.timeout_s,
                 "--beam": cfg.beam, "--max-beam": cfg.max_beam}
-    bad = [name for name, value in positive.items() if value <= 0] + (["--batch-wait-ms"] if cfg.batch_wait_ms < 0 else [])
+    bad = [name for name, value in positive.items() if value is not None and value <= 0] + (["--batch-wait-ms"] if cfg.batch_wait_ms < 0 else [])
     if bad:
         raise MathlensError(f"must be positive: {', '.join(bad)}")
     if cfg.beam > cfg.max_beam:

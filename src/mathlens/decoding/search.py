@@ -108,11 +108,11 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
                 right_to_left: bool = False) -> list[Hypothesis]:
     """Batched beam search; hypotheses are ranked by log-prob / length**length_penalty.
 
-    With `right_to_left` (a model trained to read both ways) the best `beam_size` candidates
-    of each image are ranked again by the mean of both readings' log-probabilities.
+    Runs the beam machinery for any `beam_size`, 1 included (the predictor calls `greedy` for
+    that, which is faster and gives the same readings). With `right_to_left` (a model trained to
+    read both ways) the best `beam_size` candidates of each image are ranked again by the mean of
+    both readings' log-probabilities.
     """
-    if cfg.beam_size <= 1:
-        return greedy(model, state, batch_size, cfg)
     K = cfg.beam_size
     start = state
     state = model.select(state, np.repeat(np.arange(batch_size), K))  # (B*K) rows
@@ -122,48 +122,21 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
     finished: list[list[tuple[list[int], float]]] = [[] for _ in range(batch_size)]  # (ids, log-prob sum)
     tokens = np.full(batch_size * K, BOS_ID, dtype=np.int64)
     done = np.zeros(batch_size, dtype=bool)
-
-    def rank(logp_sum: float, length: int) -> float:
-        return logp_sum / max(1, length) ** cfg.length_penalty
-
-    def by_rank(entry: tuple[list[int], float]) -> float:  # a finished (ids, log-prob sum), EOS counted
-        return rank(entry[1], len(entry[0]) + 1)
-
     for position in range(cfg.max_len):
         logits, state = model.step(state, tokens, position)
         logp = _log_softmax(logits.astype(np.float32)).reshape(batch_size, K, -1)
-        V = logp.shape[-1]
-        total = scores[:, :, None] + logp  # (B, K, V)
-        flat = total.reshape(batch_size, -1)
+        flat = (scores[:, :, None] + logp).reshape(batch_size, -1)  # (B, K*V)
         top = np.argsort(-flat, axis=1)[:, : 2 * K]  # (B, 2K) candidates
         rows = np.arange(batch_size * K)  # slots left empty keep their row
         new_tokens = np.full(batch_size * K, EOS_ID, dtype=np.int64)
         new_scores = np.full((batch_size, K), -np.inf)
         new_beams: list[list[list[int]]] = []
         for b in range(batch_size):
-            kept: list[list[int]] = []
-            for cand in top[b]:
-                if done[b] or len(kept) == K:
-                    break
-                k, tok = divmod(int(cand), V)
-                s = float(flat[b, cand])
-                if not np.isfinite(s):
-                    continue
-                seq = beams[b][k]
-                if tok == EOS_ID or is_looping(seq + [tok], cfg):
-                    finished[b].append((seq if tok == EOS_ID else seq + [tok], s))
-                    continue
-                slot = len(kept)
-                kept.append(seq + [tok])
-                rows[b * K + slot] = b * K + k
-                new_tokens[b * K + slot] = tok
-                new_scores[b, slot] = s
-            while len(kept) < K:
-                kept.append([])
-            new_beams.append(kept)
-            best_open = rank(new_scores[b].max(), position + 1) if np.isfinite(new_scores[b].max()) else -np.inf
-            if len(finished[b]) >= K and max(map(by_rank, finished[b])) >= best_open:
-                done[b] = True
+            kept = [] if done[b] else _expand(beams[b], flat[b], top[b], finished[b], cfg)
+            for slot, (k, tok, score, _) in enumerate(kept):
+                rows[b * K + slot], new_tokens[b * K + slot], new_scores[b, slot] = b * K + k, tok, score
+            new_beams.append([seq for *_, seq in kept] + [[]] * (K - len(kept)))
+            done[b] = done[b] or _settled(finished[b], new_scores[b], position + 1, cfg)
         if done.all():
             break
         beams, scores, tokens = new_beams, new_scores, new_tokens
@@ -171,13 +144,55 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
     pools = []
     for b in range(batch_size):
         pool = finished[b] or [(beams[b][k], scores[b, k]) for k in range(K) if np.isfinite(scores[b, k])]
-        pools.append(sorted(pool, key=by_rank, reverse=True)[:K])
+        pools.append(sorted(pool, key=lambda entry: _finished_rank(entry, cfg), reverse=True)[:K])
     if right_to_left:
-        owners = np.array([b for b, pool in enumerate(pools) for _ in pool])
-        backwards = iter(right_to_left_logp(model, model.select(start, owners), [ids for pool in pools for ids, _ in pool]))
-        pools = [[(ids, (s + next(backwards)) / 2) for ids, s in pool] for pool in pools]
-    results = []
-    for pool in pools:
-        ids, logp = max(pool, key=by_rank)
-        results.append(Hypothesis(list(ids), float(logp / (len(ids) + 1))))
-    return results
+        pools = _rescore_both_ways(model, start, pools)
+    best = [max(pool, key=lambda entry: _finished_rank(entry, cfg)) for pool in pools]
+    return [Hypothesis(list(ids), float(logp_sum / (len(ids) + 1))) for ids, logp_sum in best]
+
+
+def _rank(logp_sum: float, length: int, cfg: DecodeConfig) -> float:
+    return logp_sum / max(1, length) ** cfg.length_penalty
+
+
+def _finished_rank(entry: tuple[list[int], float], cfg: DecodeConfig) -> float:
+    """Rank of a finished (ids, log-prob sum), its EOS counted in the length."""
+    return _rank(entry[1], len(entry[0]) + 1, cfg)
+
+
+def _expand(seqs: list[list[int]], flat: np.ndarray, top: np.ndarray, finished: list[tuple[list[int], float]],
+            cfg: DecodeConfig) -> list[tuple[int, int, float, list[int]]]:
+    """One image's next beams from its best candidates: (source beam, token, log-prob sum, ids) each.
+
+    Candidates that end the formula (EOS, or a decoding loop) go to `finished` instead.
+    """
+    vocab_size = flat.size // cfg.beam_size
+    kept: list[tuple[int, int, float, list[int]]] = []
+    for cand in top:
+        if len(kept) == cfg.beam_size:
+            break
+        k, tok = divmod(int(cand), vocab_size)
+        score = float(flat[cand])
+        if not np.isfinite(score):
+            continue
+        seq = seqs[k]
+        if tok == EOS_ID or is_looping(seq + [tok], cfg):
+            finished.append((seq if tok == EOS_ID else seq + [tok], score))
+            continue
+        kept.append((k, tok, score, seq + [tok]))
+    return kept
+
+
+def _settled(finished: list[tuple[list[int], float]], open_scores: np.ndarray, length: int, cfg: DecodeConfig) -> bool:
+    """True once `beam_size` readings are finished and none still open can outrank the best of them."""
+    best = open_scores.max()
+    best_open = _rank(best, length, cfg) if np.isfinite(best) else -np.inf
+    return len(finished) >= cfg.beam_size and max(_finished_rank(e, cfg) for e in finished) >= best_open
+
+
+def _rescore_both_ways(model: StepModel, start: Any, pools: list[list[tuple[list[int], float]]]
+                       ) -> list[list[tuple[list[int], float]]]:
+    """Each candidate's log-prob sum replaced by the mean of its left-to-right and right-to-left sums."""
+    owners = np.array([b for b, pool in enumerate(pools) for _ in pool])
+    backwards = iter(right_to_left_logp(model, model.select(start, owners), [ids for pool in pools for ids, _ in pool]))
+    return [[(ids, (s + next(backwards)) / 2) for ids, s in pool] for pool in pools]

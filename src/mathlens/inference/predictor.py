@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from mathlens.config import DecodeConfig, ModelConfig, PreprocessConfig, from_dict
-from mathlens.decoding.search import beam_search
+from mathlens.decoding.search import beam_search, greedy
 from mathlens.errors import CheckpointError
 from mathlens.inference.preprocess import pad_batch
 from mathlens.tokenizer.lexer import detokenize
@@ -80,7 +80,10 @@ class Predictor:
         images, mask = pad_batch(arrays)
         state = self.backend.start(images, mask)
         both_ways = cfg.rescore_right_to_left and self.model_config.decoder.right_to_left
-        hyps = beam_search(self.backend, state, len(arrays), cfg, right_to_left=both_ways)
+        if cfg.beam_size <= 1:
+            hyps = greedy(self.backend, state, len(arrays), cfg)
+        else:
+            hyps = beam_search(self.backend, state, len(arrays), cfg, right_to_left=both_ways)
         out = []
         for hyp in hyps:
             tokens = repair(self.vocab.decode(hyp.ids))

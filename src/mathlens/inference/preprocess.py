@@ -9,6 +9,7 @@ and padded.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Union
@@ -17,19 +18,28 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from mathlens.config import PreprocessConfig
-from mathlens.data.inkml import Ink, ink_scale, looks_like_inkml, parse_inkml, render_strokes
-from mathlens.errors import InvalidInputError
+from mathlens.inference.inkml import Ink, ink_scale, looks_like_inkml, parse_inkml, render_strokes
+from mathlens.errors import InvalidInputError, MathlensError
+
+logger = logging.getLogger(__name__)
 
 ImageInput = Union[str, Path, bytes, Image.Image, np.ndarray]
 
 MAX_INPUT_PIXELS = 50_000_000  # a 7000x7000 screenshot; beyond that we refuse before decoding
+# Ink is drawn 4x supersampled, so a drawing of N pixels briefly takes 16 N bytes: refuse ink that
+# would draw larger than this (a 2000x2000 picture, far more than a long formula at printed size).
+MAX_INK_PIXELS = 4_000_000
+INK_MARGIN_PX = 4  # render_strokes' default margin
 INK_THRESHOLD = 0.25
 STRONG_INK = 0.5  # the core of a stroke; anti-aliased edges and ruled lines are fainter
 THIN_STROKES = 1.8  # px: screen renders measure 0.7-1.6, phone photos of handwriting 1.9-10
 
 
-def load_image(source: ImageInput) -> Image.Image:
-    """Open a path, bytes, PIL image or array; raise InvalidInputError if unreadable."""
+def load_image(source: ImageInput, max_pixels: int = MAX_INPUT_PIXELS) -> Image.Image:
+    """Open a path, bytes, PIL image or array; raise InvalidInputError if unreadable.
+
+    The size is checked from the header, before the pixels are decoded.
+    """
     if isinstance(source, Image.Image):
         image = source
     elif isinstance(source, np.ndarray):
@@ -47,8 +57,8 @@ def load_image(source: ImageInput) -> Image.Image:
         except (OSError, ValueError) as err:  # truncated or malformed header
             raise InvalidInputError(f"cannot read image: {err}") from None
     width, height = image.size
-    if width * height > MAX_INPUT_PIXELS:
-        raise InvalidInputError(f"image too large: {width}x{height} pixels (limit {MAX_INPUT_PIXELS:,})")
+    if width * height > max_pixels:
+        raise InvalidInputError(f"image too large: {width}x{height} pixels (limit {max_pixels:,})")
     if width == 0 or height == 0:
         raise InvalidInputError("image has no pixels")
     try:
@@ -293,24 +303,51 @@ def preprocess(source: ImageInput | Ink, cfg: PreprocessConfig) -> np.ndarray:
     return preprocess_views(source, cfg, views=False)[0]
 
 
-def preprocess_views(source: ImageInput | Ink, cfg: PreprocessConfig, views: bool = True) -> list[np.ndarray]:
+def preprocess_views(source: ImageInput | Ink, cfg: PreprocessConfig, views: bool = True,
+                     max_pixels: int | None = None) -> list[np.ndarray]:
     """The input at the config's sizes for its kind (`ink_views`, `picture_views`), to be read once each.
 
     Ink is drawn again at each size with the same pen, then normalized like any picture, which
     brings the symbols back near one size: the views differ in how bold the pen is for the
     writing. A picture is resized after its scale is normalized. `views=False` makes only
-    `preprocess`'s.
+    `preprocess`'s. `max_pixels` can only lower the limits (MAX_INPUT_PIXELS, MAX_INK_PIXELS).
+    Raises only InvalidInputError: image decoders fail on hostile input in more ways than they
+    document (struct errors, index errors, ...), and each means a bad input.
     """
+    limit = MAX_INPUT_PIXELS if max_pixels is None else min(max_pixels, MAX_INPUT_PIXELS)
+    try:
+        return _views(source, cfg, views, limit)
+    except MathlensError:
+        raise
+    except Exception as err:
+        logger.warning("image decoder failed: %r", err)
+        raise InvalidInputError(f"cannot decode image: {err}") from None
+
+
+def _views(source: ImageInput | Ink, cfg: PreprocessConfig, views: bool, max_pixels: int) -> list[np.ndarray]:
     if isinstance(source, (str, Path)):
         source = _read_bytes(source)
     if isinstance(source, bytes) and looks_like_inkml(source):
         source = parse_inkml(source)
     if isinstance(source, Ink):
+        scales = view_scales(cfg.ink_views, views)
         unit = ink_scale(source.strokes)
-        return [fit(_normalized(render_strokes(source.strokes, unit * f), cfg), cfg)
-                for f in view_scales(cfg.ink_views, views)]
-    ink = _normalized(load_image(source), cfg)
+        check_ink_size(source.strokes, unit * max(scales), min(max_pixels, MAX_INK_PIXELS))
+        return [fit(_normalized(render_strokes(source.strokes, unit * f), cfg), cfg) for f in scales]
+    ink = _normalized(load_image(source, max_pixels), cfg)
     return [fit(ink if f == 1 else resize(ink, f), cfg) for f in view_scales(cfg.picture_views, views)]
+
+
+def check_ink_size(strokes: list[np.ndarray], scale: float, max_pixels: int) -> None:
+    """Refuse ink that would draw a picture over `max_pixels` at `scale`, before drawing it."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        extent = np.ptp(np.concatenate(strokes), axis=0) * scale
+    if not np.isfinite(extent).all():
+        raise InvalidInputError("ink coordinates out of range")
+    width, height = (int(e) + 2 * INK_MARGIN_PX + 1 for e in extent)
+    if width * height > max_pixels:
+        raise InvalidInputError(f"ink too large: it would draw {width}x{height} pixels (limit {max_pixels:,}); "
+                                f"are the strokes much smaller than the space between them?")
 
 
 def view_scales(configured: Sequence[float], views: bool) -> Sequence[float]:

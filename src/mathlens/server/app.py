@@ -28,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 
 from mathlens import __version__
 from mathlens.config import DecodeConfig, PreprocessConfig, ServeConfig
-from mathlens.data.inkml import Strokes
+from mathlens.inference.inkml import Strokes
 from mathlens.errors import InvalidInputError
 from mathlens.inference.predictor import META_FILE, Prediction, agree
 from mathlens.server.batcher import DynamicBatcher

@@ -1,29 +1,27 @@
 """Request bodies -> image bytes or ink -> model input; every way an upload can be wrong becomes a 4xx.
 
 The image endpoints take either JSON (base64 images) or multipart uploads, so they parse the body
-themselves here, by content type, instead of through FastAPI parameters. Ink (an InkML upload, or
-the JSON strokes of a drawing pad) is checked here, then drawn at each view's size.
+themselves here, by content type, instead of through FastAPI parameters. Pixel and ink limits are
+preprocessing's own (`preprocess_views`), with the server's `max_pixels` passed down.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
 import logging
 from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 from fastapi import HTTPException, Request
-from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from mathlens.config import PreprocessConfig, ServeConfig
-from mathlens.data.inkml import Ink, Strokes, ink_scale, looks_like_inkml, parse_inkml, strokes_from_lists
-from mathlens.errors import InvalidInputError, MathlensError
-from mathlens.inference.preprocess import preprocess_views, view_scales
+from mathlens.inference.inkml import Ink, Strokes, strokes_from_lists
+from mathlens.errors import InvalidInputError
+from mathlens.inference.preprocess import preprocess_views
 from mathlens.server.schemas import MAX_BEAM, BatchRequest, RecognizeRequest, StrokesRequest
 
 logger = logging.getLogger(__name__)
@@ -32,11 +30,6 @@ MULTIPART = "multipart/form-data"
 JSON = "application/json"
 
 M = TypeVar("M", bound=BaseModel)
-
-# Ink is drawn 4x supersampled, so a drawing of N pixels briefly takes 16 N bytes: refuse ink that
-# would draw larger than this (a 2000x2000 picture, far more than a long formula at printed size).
-MAX_INK_PIXELS = 4_000_000
-INK_MARGIN_PX = 4  # render_strokes' default margin
 
 
 class UploadTooLargeError(InvalidInputError):
@@ -184,59 +177,11 @@ def check_size(data: bytes, cfg: ServeConfig) -> bytes:
     return data
 
 
-def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int, views: bool = True) -> list[np.ndarray]:
-    """Image or InkML bytes -> model input at each view's size (`preprocess_views`); runs in the
-    preprocessing pool, raises only InvalidInputError.
-
-    Image decoders fail on hostile input in more ways than they document (struct errors,
-    index errors, ...); any of them means a bad upload, which must be a 422, never a 500.
-    """
-    try:
-        if looks_like_inkml(data):  # what preprocess would do, with the size checked before drawing
-            return preprocess_views(checked_ink(parse_inkml(data).strokes, max_pixels, cfg, views), cfg, views)
-        check_pixels(data, max_pixels)
-        return preprocess_views(data, cfg, views)
-    except MathlensError:
-        raise
-    except Exception as err:
-        logger.warning("image decoder failed on an upload: %r", err)
-        raise InvalidInputError(f"cannot decode image: {err}") from None
+def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int | None, views: bool = True) -> list[np.ndarray]:
+    """Image or InkML bytes -> model input at each view's size; runs in the preprocessing pool."""
+    return preprocess_views(data, cfg, views, max_pixels)
 
 
-def prepare_strokes(strokes: Strokes, cfg: PreprocessConfig, max_pixels: int, views: bool = True) -> list[np.ndarray]:
+def prepare_strokes(strokes: Strokes, cfg: PreprocessConfig, max_pixels: int | None, views: bool = True) -> list[np.ndarray]:
     """Drawing-pad stroke lists -> model input at each view's size; raises only InvalidInputError."""
-    try:
-        return preprocess_views(checked_ink(strokes_from_lists(strokes), max_pixels, cfg, views), cfg, views)
-    except MathlensError:
-        raise
-    except Exception as err:
-        logger.warning("drawing strokes failed: %r", err)
-        raise InvalidInputError(f"cannot draw strokes: {err}") from None
-
-
-def checked_ink(strokes: list[np.ndarray], max_pixels: int, cfg: PreprocessConfig, views: bool) -> Ink:
-    """The strokes, after checking the largest picture a view would draw against the server's limits."""
-    largest = max(view_scales(cfg.ink_views, views))
-    with np.errstate(over="ignore", invalid="ignore"):
-        extent = np.ptp(np.concatenate(strokes), axis=0) * ink_scale(strokes) * largest
-    if not np.isfinite(extent).all():
-        raise InvalidInputError("ink coordinates out of range")
-    width, height = (int(e) + 2 * INK_MARGIN_PX + 1 for e in extent)
-    limit = min(max_pixels, MAX_INK_PIXELS)
-    if width * height > limit:
-        raise InvalidInputError(f"ink too large: it would draw {width}x{height} pixels (limit {limit:,}); "
-                                f"are the strokes much smaller than the space between them?")
-    return Ink(strokes)
-
-
-def check_pixels(data: bytes, max_pixels: int) -> None:
-    """Refuse a picture over the server's pixel limit from its header, before decoding it."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-    except Image.DecompressionBombError as err:
-        raise InvalidInputError(f"image too large: {err}") from None
-    except (UnidentifiedImageError, OSError, ValueError):
-        return  # not an image at all: preprocess gives the precise reason
-    if width * height > max_pixels:
-        raise InvalidInputError(f"image too large: {width}x{height} pixels (limit {max_pixels:,})")
+    return preprocess_views(Ink(strokes_from_lists(strokes)), cfg, views, max_pixels)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mathlens.data.inkml import SYMBOL_HEIGHT_PX, ink_scale, parse_inkml, render_strokes
+from mathlens.inference.inkml import SYMBOL_HEIGHT_PX, ink_scale, parse_inkml, render_strokes
 from mathlens.data.manifest import merge_parts, write_part
-from mathlens.data.symbol_swap import DEFAULT_KINDS as DEFAULT_SWAP_KINDS
-from mathlens.data.symbol_swap import SymbolBank, swap_symbols
+from mathlens.synth.symbol_swap import DEFAULT_KINDS as DEFAULT_SWAP_KINDS
+from mathlens.synth.symbol_swap import SymbolBank, swap_symbols
 from mathlens.errors import InvalidInputError, LatexSyntaxError
 from mathlens.tokenizer.normalize import normalize
 

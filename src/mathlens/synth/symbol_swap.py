@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mathlens.data.inkml import SYMBOL_HEIGHT_PX, Ink, Symbol, ink_scale
+from mathlens.inference.inkml import SYMBOL_HEIGHT_PX, Ink, Symbol, ink_scale
 
 DIGITS = frozenset(string.digits)
 GREEK = frozenset({"\\alpha", "\\beta", "\\gamma", "\\theta", "\\pi", "\\phi", "\\sigma", "\\mu", "\\lambda",

@@ -2,8 +2,8 @@
 
 Screenshots from the web are a large share of what users feed the model, and MathJax draws TeX
 differently from TeX itself (its own fonts, spacing and anti-aliasing). So training also uses
-MathJax renders, made by `tools/mathjax/render.mjs`: one long-lived node process (MathJax loads
-once) that answers one JSON line per formula. The contract matches `render.render_batch`: gray
+MathJax renders, made by `mathjax/render.mjs` (shipped beside this module): one long-lived node
+process (MathJax loads once) that answers one JSON line per formula. The contract matches `render.render_batch`: gray
 PNGs, black on white, cropped, `<out_dir>/<key>.png` per success; failures are left out and logged.
 """
 
@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import shutil
 import subprocess
 import tempfile
 import threading
 from collections import deque
+from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
-from mathlens.data.render import RenderJob, math_body
+from mathlens.synth.render import RenderJob, math_body
 from mathlens.errors import RenderError
 
 logger = logging.getLogger(__name__)
 
-RENDERER_SCRIPT = Path(__file__).resolve().parents[3] / "tools" / "mathjax" / "render.mjs"
 INSTALL_HINT = "run scripts/install-web-renderer.sh (needs node and npm)"
 # At scale 1 MathJax draws 1 em as 16 px; TeX at 12pt and 100 dpi gives about 16.6 px per em. Ink
 # heights against `render_batch(..., dpi=100)` (400 dpi vs scale 4, ten formulas): single glyph rows
@@ -35,6 +36,23 @@ DEFAULT_SCALE = 1.03
 # Requests in flight at once: enough to keep node busy, few enough that its answers never fill
 # the stdout pipe while we are still writing.
 _WINDOW = 32
+
+
+def renderer_dir() -> Path:
+    """Where the renderer's npm packages live: $MATHLENS_MATHJAX_DIR, else ~/.cache/mathlens/mathjax.
+
+    Not in the package: an installed package may be read-only, and node_modules is 60 MB.
+    """
+    configured = os.environ.get("MATHLENS_MATHJAX_DIR")
+    if configured:
+        return Path(configured)
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "mathlens" / "mathjax"
+
+
+def packaged_script() -> Path:
+    """The renderer script as shipped inside the package."""
+    return Path(str(resources.files("mathlens.synth") / "mathjax" / "render.mjs"))
 
 
 def web_body(job: RenderJob) -> str:
@@ -54,16 +72,17 @@ def render_web_batch(
     *,
     scale: float = DEFAULT_SCALE,
     timeout_s: float = 600.0,
-    script_path: Path = RENDERER_SCRIPT,
+    install_dir: Path | None = None,
 ) -> dict[str, Path]:
     """Render jobs with MathJax to `out_dir/<key>.png`; returns key -> path of successes.
 
-    Raises `RenderError` if node or the renderer is missing, if node dies, or if the whole batch
-    takes longer than `timeout_s`.
+    `install_dir` holds the renderer's npm packages (default `renderer_dir()`). Raises
+    `RenderError` if node or those packages are missing, if node dies, or if the whole batch takes
+    longer than `timeout_s`.
     """
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
-    node = _check_renderer(script_path)
+    node, script_path = _check_renderer(install_dir or renderer_dir())
     out_dir.mkdir(parents=True, exist_ok=True)
     if not jobs:
         return {}
@@ -77,16 +96,22 @@ def render_web_batch(
     return done
 
 
-def _check_renderer(script_path: Path) -> str:
-    """Path of the node binary; RenderError if node, the script or its packages are missing."""
+def _check_renderer(install_dir: Path) -> tuple[str, Path]:
+    """The node binary and the script to run; RenderError if node or the npm packages are missing.
+
+    node resolves a script's imports from the script's own folder, so the packaged script is
+    copied next to the packages (again whenever the package's copy changes).
+    """
     node = shutil.which("node")
     if node is None:
         raise RenderError(f"node not found: {INSTALL_HINT}")
-    if not script_path.is_file():
-        raise RenderError(f"MathJax renderer {script_path} not found: {INSTALL_HINT}")
-    if not (script_path.parent / "node_modules" / "mathjax-full").is_dir():
-        raise RenderError(f"MathJax packages are not installed next to {script_path}: {INSTALL_HINT}")
-    return node
+    if not (install_dir / "node_modules" / "mathjax-full").is_dir():
+        raise RenderError(f"MathJax packages are not installed in {install_dir}: {INSTALL_HINT}")
+    script = packaged_script().read_bytes()
+    script_path = install_dir / "render.mjs"
+    if not script_path.is_file() or script_path.read_bytes() != script:
+        script_path.write_bytes(script)
+    return node, script_path
 
 
 def _stream(session: _NodeSession, jobs: list[RenderJob], out_dir: Path, scale: float) -> dict[str, Path]:

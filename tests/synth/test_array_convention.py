@@ -1,6 +1,6 @@
 import pytest
 
-from mathlens.data.array_convention import as_arrays
+from mathlens.synth.array_convention import as_arrays
 from mathlens.tokenizer.normalize import normalize
 
 

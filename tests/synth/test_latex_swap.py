@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from mathlens.data.latex_swap import KIND_OF, PAIR_OF, PAIRS, free_positions, swap_symbols
+from mathlens.synth.latex_swap import KIND_OF, PAIR_OF, PAIRS, free_positions, swap_symbols
 from mathlens.tokenizer.lexer import tokenize
 from mathlens.tokenizer.normalize import normalize
 

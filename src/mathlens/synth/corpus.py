@@ -18,11 +18,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Literal
 
-from mathlens.data.array_convention import as_arrays
-from mathlens.data.latex_swap import swap_symbols
+from mathlens.synth.array_convention import as_arrays
+from mathlens.synth.latex_swap import swap_symbols
 from mathlens.data.manifest import merge_parts, write_part
-from mathlens.data.render import FONTS, RenderJob, render_batch
-from mathlens.data.render_web import DEFAULT_SCALE, render_web_batch
+from mathlens.synth.render import FONTS, RenderJob, render_batch
+from mathlens.synth.render_web import DEFAULT_SCALE, render_web_batch
 from mathlens.errors import LatexSyntaxError, RenderError
 from mathlens.tokenizer.normalize import normalize
 

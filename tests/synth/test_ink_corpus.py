@@ -3,7 +3,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from mathlens.data.ink_corpus import InkRenderConfig, in_crohme_symbols, render_ink_corpus, with_crohme_limits
+from mathlens.synth.ink_corpus import InkRenderConfig, in_crohme_symbols, render_ink_corpus, with_crohme_limits
 
 
 def test_ink_is_rendered_in_variants_with_normalized_labels(fixtures, tmp_path, write_tar):

@@ -24,9 +24,7 @@ import numpy as np
 
 from mathlens.config import DecodeConfig
 from mathlens.errors import MathlensError
-from mathlens.inference.batch import ResultWriter, done_paths, result_record
-from mathlens.inference.predictor import Prediction, Predictor
-from mathlens.inference.preprocess import preprocess_views
+from mathlens.jobs.batch import ResultWriter, done_paths, result_record
 
 logger = logging.getLogger(__name__)
 
@@ -41,29 +39,18 @@ class RayBatchSummary:
 
 
 class RecognizeBatch:
-    """Ray Data UDF: one Predictor per actor, reused for every batch of paths it is given."""
+    """Ray Data UDF: one Recognizer per actor, reused for every batch of paths it is given."""
 
     def __init__(self, model_dir: str | None, decode: DecodeConfig, num_threads: int, max_batch_size: int) -> None:
-        self.predictor = Predictor(Path(model_dir) if model_dir else None, num_threads=num_threads,
-                                   max_batch_size=max_batch_size)
-        self.decode = decode
+        from mathlens.api import Recognizer
+
+        self.recognizer = Recognizer(Path(model_dir) if model_dir else None, num_threads=num_threads,
+                                     max_batch_size=max_batch_size, decode=decode)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
         """{"path", "file"} columns in; "path", "latex", "confidence", "error" out (None where absent)."""
-        files = [str(f) for f in batch["file"]]
-        views: dict[int, list[np.ndarray]] = {}
-        failed: dict[int, Prediction] = {}
-        for i, file in enumerate(files):
-            try:
-                views[i] = preprocess_views(Path(file), self.predictor.preprocess_config, self.decode.views)
-            except MathlensError as err:
-                failed[i] = Prediction("", 0.0, error=str(err))
-            except Exception as err:  # a decoder choking on a hostile file fails that file, never the job
-                logger.warning("image decoder failed on %s: %r", file, err)
-                failed[i] = Prediction("", 0.0, error=f"cannot decode image: {err}")
-        preds = dict(zip(views, self.predictor.predict_views(list(views.values()), self.decode))) if views else {}
-        records = [result_record(Path(path), preds[i] if i in preds else failed[i])
-                   for i, path in enumerate(str(p) for p in batch["path"])]
+        preds = self.recognizer.recognize_batch([Path(str(f)) for f in batch["file"]], errors="return")
+        records = [result_record(Path(str(path)), pred) for path, pred in zip(batch["path"], preds)]
         return {"path": [r["path"] for r in records], "latex": [r.get("latex") for r in records],
                 "confidence": [r.get("confidence") for r in records], "error": [r.get("error") for r in records]}
 

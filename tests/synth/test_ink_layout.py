@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mathlens.data.ink_layout import Item, LayoutRenderConfig, draw_items, glyph_bank, render_layout_corpus, typeset
-from mathlens.data.inkml import parse_inkml
+from mathlens.synth.ink_layout import Item, LayoutRenderConfig, draw_items, glyph_bank, render_layout_corpus, typeset
+from mathlens.inference.inkml import parse_inkml
 
 pytestmark = pytest.mark.texlive
 

@@ -3,8 +3,8 @@ import random
 import numpy as np
 import pytest
 
-from mathlens.data.inkml import Symbol, parse_inkml
-from mathlens.data.symbol_swap import DIGITS, LETTERS, OPERATORS, SymbolBank, swap_symbols
+from mathlens.inference.inkml import Symbol, parse_inkml
+from mathlens.synth.symbol_swap import DIGITS, LETTERS, OPERATORS, SymbolBank, swap_symbols
 
 CAPTION = "b x + 2 = 3".split()
 

@@ -1,9 +1,9 @@
 import pytest
 from PIL import Image
 
-from mathlens.data.corpus import CorpusRenderConfig, render_corpus
+from mathlens.synth.corpus import CorpusRenderConfig, render_corpus
 from mathlens.data.manifest import read_manifest
-from mathlens.data.render import FONTS, RenderJob, render_batch
+from mathlens.synth.render import FONTS, RenderJob, render_batch
 from mathlens.tokenizer.normalize import normalize
 
 pytestmark = pytest.mark.texlive
@@ -54,7 +54,7 @@ def test_sentence_punctuation_is_drawn_and_labelled(tmp_path, write_corpus):
 
 
 def test_a_font_that_cannot_render_stops_the_corpus_run(tmp_path, monkeypatch, write_corpus):
-    from mathlens.data import render
+    from mathlens.synth import render
     from mathlens.errors import RenderError
 
     monkeypatch.setitem(render.FONTS, "missing", render.FontSetup("\\usepackage{nosuchfontpackage}"))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mathlens.config import PreprocessConfig
-from mathlens.data.inkml import parse_inkml, render_strokes, strokes_from_lists
+from mathlens.inference.inkml import parse_inkml, render_strokes, strokes_from_lists
 from mathlens.errors import InvalidInputError
 from mathlens.inference.preprocess import preprocess
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mathlens.data.render import RenderJob, render_batch
-from mathlens.data.render_web import render_web_batch, web_body
+from mathlens.synth.render import RenderJob, render_batch
+from mathlens.synth.render_web import render_web_batch, web_body
 from mathlens.errors import RenderError
 
 JOBS = [
@@ -73,7 +73,7 @@ def test_default_scale_matches_tex_at_100_dpi(tmp_path, rendered):
 
 def test_missing_renderer_says_how_to_install(tmp_path):
     with pytest.raises(RenderError, match="install-web-renderer.sh"):
-        render_web_batch(JOBS[:1], tmp_path, script_path=tmp_path / "nowhere" / "render.mjs")
+        render_web_batch(JOBS[:1], tmp_path, install_dir=tmp_path / "nowhere")
 
 
 def test_missing_node_says_how_to_install(tmp_path, monkeypatch):
@@ -90,7 +90,7 @@ def test_time_limit_stops_node(tmp_path):
 def test_corpus_can_be_rendered_with_mathjax(tmp_path, write_corpus):
     import json
 
-    from mathlens.data.corpus import CorpusRenderConfig, render_corpus
+    from mathlens.synth.corpus import CorpusRenderConfig, render_corpus
     from mathlens.data.manifest import read_manifest
 
     corpus = write_corpus([f"x_{{{i}}}+y^{{{i}}}=z" for i in range(6)])

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mathlens.data.corpus import read_corpus
-from mathlens.data.ink_corpus import in_crohme_symbols, inkml_shards, read_captions, with_crohme_limits, writing_variant
-from mathlens.data.inkml import Ink, parse_inkml, render_strokes
+from mathlens.synth.corpus import read_corpus
+from mathlens.synth.ink_corpus import in_crohme_symbols, inkml_shards, read_captions, with_crohme_limits, writing_variant
+from mathlens.inference.inkml import Ink, parse_inkml, render_strokes
 from mathlens.data.manifest import merge_parts, write_part
-from mathlens.data.render import FONTS, typeset_pages
-from mathlens.data.symbol_swap import Glyph, writer_size
+from mathlens.synth.render import FONTS, typeset_pages
+from mathlens.synth.symbol_swap import Glyph, writer_size
 from mathlens.errors import InvalidInputError, LatexSyntaxError
 from mathlens.tokenizer.normalize import normalize
 
