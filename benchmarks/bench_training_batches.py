@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="as in mathlens train")
     args = parser.parse_args()
     cfg = load_config(args.config, args.set)
-    vocab = Vocab.load(cfg.vocab_path)
+    vocab = Vocab.load(cfg.vocab_path) if cfg.vocab_path is not None else Vocab.shipped()
     model = Im2Latex(model_config(cfg.variant, len(vocab))).train()
     dm = FormulaDataModule(replace(cfg.data, num_workers=0), vocab, model.cfg.preprocess, seed=cfg.seed)
     dm.setup()

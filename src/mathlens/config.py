@@ -116,13 +116,44 @@ class AugmentConfig:
     paper_p: float = 0.1  # ruled/squared paper and uneven light (photos of notes)
 
 
+SourceKind = Literal["tex", "mathjax", "ink", "ink_layout", "manifest"]
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One training set: how `mathlens prepare` builds it, and how much of it training uses.
+
+    kind: tex / mathjax (corpus formulas typeset by TeX Live or drawn by MathJax), ink (the
+    CROHME training ink drawn in writing variants), ink_layout (corpus formulas written in the
+    CROHME hands, laid out by TeX), manifest (a manifest you already have: `path`). Built sources
+    live in `DataConfig.data_root / name`. Options a kind does not use must stay at their defaults.
+    """
+
+    name: str
+    kind: SourceKind
+    weight: float = 1.0  # how often each record appears per epoch (fractions sample)
+    # Formulas this many tokens long or longer are all used, shorter ones in proportion to their
+    # length (datamodule.short_formula_keep_prob): short formulas are most of the corpus.
+    keep_all_from: int = 24
+    path: Path | None = None  # kind manifest: its manifest.jsonl
+    seed: int = 0  # which formulas `limit` takes, fonts, writing variants, swaps
+    limit: int | None = None  # tex, mathjax, ink_layout: the first N (shuffled) corpus formulas
+    fonts: tuple[str, ...] = ()  # tex: font setups to draw from (synth.render.FONTS; empty: all)
+    trailing_punct: float = 0.0  # tex, mathjax: share of one-line formulas closed by . , ; as papers do
+    arrays: bool = False  # tex, mathjax: only formulas with matrices or cases, written as arrays
+    swap_symbols: bool = False  # tex, mathjax, ink: symbols renamed to others of their kind, label to match
+    swap_kinds: tuple[str, ...] = ("digits", "letters")  # ink: which kinds may be swapped (synth.symbol_swap.KINDS)
+    variants: int = 3  # ink: writing variants drawn per expression
+
+
 @dataclass(frozen=True)
 class DataConfig:
-    train_manifests: tuple[Path, ...] = ()
-    train_weights: tuple[float, ...] = ()  # per manifest: how often each record appears per epoch (default 1)
-    # Per manifest: formulas this many tokens long or longer are all used, shorter ones in
-    # proportion to their length (default 24; see datamodule.short_formula_keep_prob).
-    keep_all_from: tuple[int, ...] = ()
+    sources: tuple[SourceConfig, ...] = ()
+    # Paths are taken as written: relative ones from where mathlens runs (the repository root).
+    data_root: Path | None = None  # built sources go to data_root/<name>/ (manifest.jsonl + images)
+    corpus: Path | None = None  # formulas.tsv.gz: the LaTeX corpus tex, mathjax and ink_layout sources draw
+    crohme_dir: Path | None = None  # train_inkml.tar.gz, train_captions.txt, dictionary.txt for ink sources
+    val_split: Path | None = None  # an im2latex-style split; `prepare` writes val_manifest from it
     val_manifest: Path | None = None
     val_limit: int = 500
     max_tokens: int = 150
@@ -133,12 +164,22 @@ class DataConfig:
     num_workers: int = 1
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
+    def manifest(self, source: SourceConfig) -> Path:
+        """Where a source's manifest is (or will be, once prepared)."""
+        if source.kind == "manifest":
+            if source.path is None:
+                raise ValueError(f"data source {source.name!r}: kind manifest needs a path")
+            return source.path
+        if self.data_root is None:
+            raise ValueError(f"data source {source.name!r} is built by `mathlens prepare`: set data.data_root")
+        return self.data_root / source.name / "manifest.jsonl"
+
 
 @dataclass(frozen=True)
 class TrainConfig:
     variant: str = "small"
-    vocab_path: Path = Path("configs/vocab.json")
-    out_dir: Path = Path(".cache/runs/default")
+    vocab_path: Path | None = None  # None: the shipped model's vocabulary
+    out_dir: Path | None = None  # checkpoints and logs (required; resumes from out_dir/checkpoints/last.ckpt)
     init_from: Path | None = None  # start from these weights (e.g. the shipped model)
     lr: float = 5e-4
     weight_decay: float = 0.01

@@ -20,6 +20,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--config", type=Path, required=True, help="YAML file with TrainConfig fields")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a field, dotted for nested ones (data.num_workers=0)")
+    p.add_argument("--workers", type=int, default=2, help="processes that build missing training data first")
     p.add_argument("--no-jemalloc", dest="jemalloc", action="store_false",
                    help="keep the C library's allocator (by default training restarts itself on jemalloc when installed)")
     p.set_defaults(run=run)
@@ -45,8 +46,7 @@ def on_jemalloc(args: argparse.Namespace) -> None:
     """Run this command again with jemalloc preloaded, if it is installed and not loaded yet.
 
     Every batch has new image sizes: under glibc's allocator the trainer grew to 14 GB within
-    half an hour and slowed from ~33 to ~10 samples/s (stage 20); on jemalloc it held 4.6 GB and
-    its speed.
+    half an hour and slowed from ~33 to ~10 samples/s; on jemalloc it held 4.6 GB and its speed.
     """
     preload = os.environ.get("LD_PRELOAD", "")
     lib = next((path for path in JEMALLOC if path.exists()), None)
@@ -55,16 +55,19 @@ def on_jemalloc(args: argparse.Namespace) -> None:
     logger.info("restarting on %s", lib)
     flags = ["-q"] * args.quiet + ["-v"] * args.verbose  # the global options come before the subcommand
     command = [sys.executable, "-m", "mathlens.cli.main", *flags, "train", "--config", str(args.config),
-               *(f"--set={item}" for item in args.set)]
+               f"--workers={args.workers}", *(f"--set={item}" for item in args.set)]
     os.execve(sys.executable, command, {**os.environ, "LD_PRELOAD": f"{lib} {preload}".strip()})
 
 
 def run(args: argparse.Namespace) -> int:
+    from mathlens.synth.recipe import prepare
     from mathlens.training.run import run_training
 
     on_jemalloc(args)
     if "jemalloc" in os.environ.get("LD_PRELOAD", ""):
         logger.info("allocator: jemalloc")
-    last = run_training(load_config(args.config, args.set))
+    cfg = load_config(args.config, args.set)
+    prepare(cfg.data, num_workers=args.workers)  # nothing to do once the data is there
+    last = run_training(cfg)
     print(last)
     return 0

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
@@ -59,6 +60,12 @@ class Vocab:
     @classmethod
     def load(cls, path: Path) -> Vocab:
         return cls.from_json(path.read_text(encoding="utf-8"))
+
+    @classmethod
+    def shipped(cls) -> Vocab:
+        """The vocabulary of the model shipped in the package (weights/model.json)."""
+        meta = json.loads((resources.files("mathlens") / "weights" / "model.json").read_text(encoding="utf-8"))
+        return cls(tuple(meta["vocab"]))
 
     @classmethod
     def build(cls, sequences: Iterable[list[str]], min_count: int = 10) -> Vocab:

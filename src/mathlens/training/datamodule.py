@@ -86,17 +86,12 @@ class FormulaDataModule(L.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if not self.train_records:
-            count = len(self.cfg.train_manifests)
-            weights = self.cfg.train_weights or (1.0,) * count
-            keep_all_from = self.cfg.keep_all_from or (24,) * count
-            if len(weights) != count or len(keep_all_from) != count:
-                raise ValueError("data.train_weights and data.keep_all_from need one value per train manifest")
             rng = random.Random(self.seed)
-            for path, weight, full in zip(self.cfg.train_manifests, weights, keep_all_from):
-                records = [r for r in read_manifest(path) if len(r.tokens) <= self.cfg.max_tokens]
-                records = repeat_records(records, weight, rng)
+            for source in self.cfg.sources:
+                records = [r for r in read_manifest(self.cfg.manifest(source)) if len(r.tokens) <= self.cfg.max_tokens]
+                records = repeat_records(records, source.weight, rng)
                 self.train_records += records
-                self.train_keep_prob += [short_formula_keep_prob(len(r.tokens), full) for r in records]
+                self.train_keep_prob += [short_formula_keep_prob(len(r.tokens), source.keep_all_from) for r in records]
         if self.cfg.val_manifest is not None and not self.val_records:
             self.val_records = read_manifest(self.cfg.val_manifest, self.cfg.val_limit)
 

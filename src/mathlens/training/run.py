@@ -85,7 +85,8 @@ def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
     if cfg.init_from is not None:
         init = checkpoint.load(cfg.init_from)
         if init.vocab != vocab:
-            raise ValueError(f"{cfg.init_from} was trained with another vocabulary than {cfg.vocab_path}")
+            raise ValueError(f"{cfg.init_from} was trained with another vocabulary than "
+                             f"{cfg.vocab_path or 'the shipped model'}")
         lit.model.load_state_dict(checkpoint.build_model(init).state_dict())
         logger.info("initialised from %s", cfg.init_from)
     return lit
@@ -93,8 +94,10 @@ def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
 
 def run_training(cfg: TrainConfig) -> Path:
     """Train (or resume); returns the path of the last Lightning checkpoint."""
+    if cfg.out_dir is None:
+        raise ValueError("set out_dir: where the run's checkpoints and logs go")
     L.seed_everything(cfg.seed, workers=True)
-    vocab = Vocab.load(cfg.vocab_path)
+    vocab = Vocab.load(cfg.vocab_path) if cfg.vocab_path is not None else Vocab.shipped()
     ckpt_dir = cfg.out_dir / "checkpoints"
     last = ckpt_dir / "last.ckpt"
     resume = last if last.exists() else None

@@ -1,9 +1,5 @@
 """CROHME 2014 ink as phone photos of handwriting on paper: an offline set no training image resembles.
 
-    python benchmarks/make_crohme_sets.py         # extracts the InkML first
-    python benchmarks/make_crohme_photo_set.py    # -> .cache/val/crohme2014_photo (986 JPEGs + caption.txt)
-    mathlens eval .cache/val/crohme2014_photo
-
 There is no public photo set with CROHME-convention labels, so this one is simulated, with a
 generator written apart from the training augmentation (`data/transforms.py`): large pen strokes
 in blue or black ink, tinted paper with ruled lines, a grid or a margin, a cast shadow, a
@@ -13,9 +9,7 @@ convention's captions, as for the bitmaps, so its numbers compare with theirs.
 
 from __future__ import annotations
 
-import argparse
 import random
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -92,24 +86,14 @@ def photograph(ink_path: Path, rng: random.Random) -> Image.Image:
     return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--ink", type=Path, default=Path(".cache/val/crohme2014_inkml"))
-    parser.add_argument("--out", type=Path, default=Path(".cache/val/crohme2014_photo"))
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
-    if args.out.exists():
-        shutil.rmtree(args.out)
-    (args.out / "img").mkdir(parents=True)
-    rng = random.Random(args.seed)
+def photo_set(ink_set: Path, out: Path, seed: int = 0) -> Path:
+    """Photos of the ink set's expressions (`crohme.inkml_2014`), captioned as the bitmaps are."""
+    (out / "img").mkdir(parents=True)
+    rng = random.Random(seed)
     captions = []
-    for sample in load_samples(args.ink):  # names as in the bitmaps' caption.txt: no folder, no extension
+    for sample in load_samples(ink_set):  # names as in the bitmaps' caption.txt: no folder, no extension
         stem = sample.image_path.stem
-        photograph(sample.image_path, rng).save(args.out / "img" / f"{stem}.jpg", quality=rng.randint(60, 90))
+        photograph(sample.image_path, rng).save(out / "img" / f"{stem}.jpg", quality=rng.randint(60, 90))
         captions.append(f"{stem}\t{sample.reference}\n")
-    (args.out / "caption.txt").write_text("".join(captions), encoding="utf-8")
-    print(f"{args.out}: {len(captions)} photos")
-
-
-if __name__ == "__main__":
-    main()
+    (out / "caption.txt").write_text("".join(captions), encoding="utf-8")
+    return out

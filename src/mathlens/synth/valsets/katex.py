@@ -1,12 +1,10 @@
 """A validation set rendered differently from the training data: im2latex-100k val formulas in KaTeX.
 
-    python benchmarks/make_katex_val.py --num 300 --out .cache/val/im2latex_katex300
-    mathlens eval .cache/val/im2latex_katex300
-
-Training now sees TeX Live and MathJax renders, so this set uses a third renderer: KaTeX's HTML+CSS
-with its own fonts, rasterized by Debian's chromium (via Playwright; no network, KaTeX from
-tools/web/node_modules). Formulas are taken in a fixed random order (default seed 1, so mostly not
-the formulas of the MathJax set, which uses seed 0); those KaTeX cannot render are skipped.
+Training sees TeX Live and MathJax renders, so this set uses a third renderer: KaTeX's HTML+CSS
+with its own fonts, rasterized by Debian's chromium (via Playwright, from the dev extra; no
+network: KaTeX is the copy `scripts/install-web-assets.sh` puts beside the web page). Formulas are
+taken in a fixed random order (seed 1, so mostly not the formulas of the MathJax set, which uses
+seed 0); those KaTeX cannot render are skipped.
 """
 
 from __future__ import annotations
@@ -14,17 +12,19 @@ from __future__ import annotations
 import base64
 import io
 import re
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps
-from playwright.sync_api import Page, sync_playwright
 
-from rerender import parse_args, shuffled_formulas, write_labels
+from mathlens.errors import RenderError
+from mathlens.synth.valsets.printed import NUM, shuffled_formulas, write_labels
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-KATEX = Path(__file__).parents[1] / "tools" / "web" / "node_modules" / "katex" / "dist"
+INSTALL_HINT = "run scripts/install-deps.sh (chromium, playwright, KaTeX)"
 # KaTeX sets .katex to 1.21em, so these sizes give a 12.1-18.1 px em: 12pt at about 73-109 dpi. Against the
 # im2latex val images of the same formulas (about 12pt at 100 dpi) display-mode ink heights are 0.74-1.09x.
 FONT_PX = (10, 11, 12, 13, 14, 15)
@@ -38,22 +38,32 @@ RENDER_JS = """([tex, display, px]) => {
 }"""
 
 
+def katex_dir() -> Path:
+    """KaTeX as the web page serves it (server/static/vendor/katex)."""
+    katex = Path(str(resources.files("mathlens.server") / "static" / "vendor" / "katex"))
+    if not (katex / "katex.min.js").is_file():
+        raise RenderError(f"KaTeX not found in {katex}: {INSTALL_HINT}")
+    return katex
+
+
 def katex_page() -> str:
     """KaTeX's CSS with the woff2 fonts inlined as data: URIs, and its script inline: no file loads."""
-    def inline(m: re.Match[str]) -> str:
-        return "url(data:font/woff2;base64," + base64.b64encode((KATEX / m[1]).read_bytes()).decode() + ")"
+    katex = katex_dir()
 
-    css = re.sub(r"url\((fonts/[^)]+\.woff2)\)", inline, (KATEX / "katex.min.css").read_text(encoding="utf-8"))
+    def inline(m: re.Match[str]) -> str:
+        return "url(data:font/woff2;base64," + base64.b64encode((katex / m[1]).read_bytes()).decode() + ")"
+
+    css = re.sub(r"url\((fonts/[^)]+\.woff2)\)", inline, (katex / "katex.min.css").read_text(encoding="utf-8"))
     return (f"<!doctype html><html><head><style>{css}\n"
             "body { margin: 0; background: #fff; color: #000; }\n"
             # Wide padding: ink may stick out of KaTeX's boxes (a leading \!\!); render() crops to the ink.
             "#f { display: inline-block; width: max-content; padding: 40px; background: #fff; }\n"
             ".katex-display { margin: 0; }</style>"
-            f"<script>{(KATEX / 'katex.min.js').read_text(encoding='utf-8')}</script></head>"
+            f"<script>{(katex / 'katex.min.js').read_text(encoding='utf-8')}</script></head>"
             '<body><div id="f"></div></body></html>')
 
 
-def render(page: Page, tex: str, display: bool, font_px: int) -> Image.Image | None:
+def render(page: Any, tex: str, display: bool, font_px: int) -> Image.Image | None:
     """The formula in grayscale, cropped to its ink plus PAD_PX; None if KaTeX fails or draws nothing."""
     if not tex.strip() or page.evaluate(RENDER_JS, [tex, display, font_px]):
         return None
@@ -65,30 +75,29 @@ def render(page: Page, tex: str, display: bool, font_px: int) -> Image.Image | N
     return shot.crop((left - PAD_PX, top - PAD_PX, right + PAD_PX, bottom + PAD_PX))
 
 
-def main() -> None:
-    args = parse_args(__doc__.split("\n")[0], ".cache/val/im2latex_katex300", seed=1)
-    indices, formulas = shuffled_formulas(args.split, args.seed)
-    (args.out / "images").mkdir(parents=True)
+def katex_set(split: Path, out: Path, num: int = NUM, seed: int = 1) -> Path:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise RenderError(f"playwright is not installed: {INSTALL_HINT}") from None
+    if not CHROMIUM.exists():
+        raise RenderError(f"{CHROMIUM} not found: {INSTALL_HINT}")
+    page_html = katex_page()
+    indices, formulas = shuffled_formulas(split, seed)
+    (out / "images").mkdir(parents=True)
     labels: list[str] = []
-    skipped = 0
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1600, "height": 600})
-        page.set_content(katex_page())
+        page.set_content(page_html)
         for k, i in enumerate(indices):
-            if len(labels) == args.num:
+            if len(labels) == num:
                 break
             # Size cycles by position; every fifth formula is inline (text style: smaller fractions, limits aside).
             image = render(page, formulas[i], k % 5 != 4, FONT_PX[k % len(FONT_PX)])
             if image is None:
-                skipped += 1
                 continue
-            image.save(args.out / "images" / f"{i}.png")
+            image.save(out / "images" / f"{i}.png")
             labels.append(f"images/{i}.png\t{formulas[i]}")
         browser.close()
-    write_labels(args.out, labels)
-    print(f"{args.out}: {len(labels)} images ({skipped} skipped: KaTeX cannot render them)")
-
-
-if __name__ == "__main__":
-    main()
+    return write_labels(out, labels)
