@@ -19,7 +19,8 @@ def config(tmp_path, rendered_dir, tiny_vocab):
     manifest = str(rendered_dir / "manifest.jsonl")
     cfg = {"variant": "tiny", "vocab_path": str(tmp_path / "vocab.json"), "out_dir": str(tmp_path / "run"),
            "max_steps": 2, "warmup_steps": 1, "val_every_steps": 100, "precision": "32-true",
-           "data": {"train_manifests": [manifest], "val_manifest": manifest, "val_limit": 2,
+           "data": {"sources": [{"name": "tiny", "kind": "manifest", "path": manifest}],
+                    "val_manifest": manifest, "val_limit": 2,
                     "max_batch_size": 8, "max_tokens_per_batch": 400, "num_workers": 0}}
     path = tmp_path / "train.yaml"
     path.write_text(yaml.safe_dump(cfg))

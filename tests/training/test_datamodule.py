@@ -49,8 +49,8 @@ def test_a_resumed_shard_goes_on_where_the_interrupted_one_stopped():
         assert seen[: len(stream) - done] == stream[done:]
 
 
-def test_keep_all_from_is_set_per_manifest(tmp_path):
-    from mathlens.config import DataConfig, PreprocessConfig
+def test_weight_and_keep_all_from_are_set_per_source(tmp_path):
+    from mathlens.config import DataConfig, PreprocessConfig, SourceConfig
     from mathlens.data.manifest import write_manifest
     from mathlens.tokenizer.vocab import Vocab
     from mathlens.training.datamodule import FormulaDataModule, short_formula_keep_prob
@@ -60,10 +60,11 @@ def test_keep_all_from_is_set_per_manifest(tmp_path):
     short = [Record(tmp_path / "a.png", ("x",) * 12)]
     write_manifest(tmp_path / "print.jsonl", short)
     write_manifest(tmp_path / "ink.jsonl", short)
-    cfg = DataConfig(train_manifests=(tmp_path / "print.jsonl", tmp_path / "ink.jsonl"), keep_all_from=(48, 24))
+    cfg = DataConfig(sources=(SourceConfig("print", "manifest", keep_all_from=48, path=tmp_path / "print.jsonl"),
+                              SourceConfig("ink", "manifest", weight=2, path=tmp_path / "ink.jsonl")))
     module = FormulaDataModule(cfg, Vocab.build([["x"]], min_count=1), PreprocessConfig())
     module.setup()
-    assert module.train_keep_prob == [0.25, 0.5]
-    with pytest.raises(ValueError, match="one value per train manifest"):
-        FormulaDataModule(DataConfig(train_manifests=cfg.train_manifests, keep_all_from=(48,)), Vocab.build([["x"]], min_count=1),
+    assert module.train_keep_prob == [0.25, 0.5, 0.5]  # the ink record twice (weight 2)
+    with pytest.raises(ValueError, match="kind manifest needs a path"):
+        FormulaDataModule(DataConfig(sources=(SourceConfig("mine", "manifest"),)), Vocab.build([["x"]], min_count=1),
                           PreprocessConfig()).setup()

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mathlens import checkpoint
-from mathlens.config import DataConfig, TrainConfig
+from mathlens.config import DataConfig, SourceConfig, TrainConfig
 from mathlens.tokenizer.vocab import Vocab
 from mathlens.training.run import resolve_precision, run_training
 
@@ -19,7 +19,8 @@ def train_cfg(tmp_path, rendered_dir, tiny_vocab) -> TrainConfig:
     vocab_path = tmp_path / "vocab.json"
     tiny_vocab.save(vocab_path)
     manifest = rendered_dir / "manifest.jsonl"
-    data = DataConfig(train_manifests=(manifest,), val_manifest=manifest, val_limit=4, max_batch_size=8,
+    data = DataConfig(sources=(SourceConfig("tiny", "manifest", path=manifest),), val_manifest=manifest, val_limit=4,
+                      max_batch_size=8,
                       max_tokens_per_batch=400, num_workers=0)
     return TrainConfig(variant="tiny", vocab_path=vocab_path, out_dir=tmp_path / "run", max_steps=3,
                        warmup_steps=1, val_every_steps=2, precision="32-true", accelerator="cpu", devices=1,

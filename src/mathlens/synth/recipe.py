@@ -71,10 +71,15 @@ def prepare(data: DataConfig, *, num_workers: int = 2, only: Sequence[str] = ())
     not_built = [s.name for s in todo if s.kind == "manifest"]
     if not_built:
         raise MathlensError(f"manifest not found for data source {', '.join(not_built)}")
-    ink = [s for s in todo if s.kind in ("ink", "ink_layout")]
-    printed = [s for s in todo if s.kind in ("tex", "mathjax")]
+    for source in todo:  # every input there before anything is written
+        if source.kind in ("tex", "mathjax", "ink_layout"):
+            _required(data.corpus, "corpus", source)
+        if source.kind in ("ink", "ink_layout"):
+            _required(data.crohme_dir, "crohme_dir", source)
     for source in todo:
         _write_recipe(data, source)
+    ink = [s for s in todo if s.kind in ("ink", "ink_layout")]
+    printed = [s for s in todo if s.kind in ("tex", "mathjax")]
     built = []
     if ink:
         with ProcessPoolExecutor(max(1, min(num_workers, len(ink)))) as pool:
