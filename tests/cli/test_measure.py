@@ -35,6 +35,7 @@ def test_measure_needs_to_know_where_the_datasets_are(tmp_path, monkeypatch):
 
 
 @pytest.mark.train
+@pytest.mark.slow
 def test_average_writes_a_checkpoint_export_takes(tiny_checkpoint, tmp_path):
     result = mathlens("average", str(tiny_checkpoint), str(tiny_checkpoint), "--out", str(tmp_path / "soup.pt"))
     assert result.returncode == 0, result.stderr[-2000:]

@@ -8,7 +8,7 @@ import yaml
 
 from mathlens.cli.train import JEMALLOC
 
-pytestmark = [pytest.mark.texlive, pytest.mark.train]
+pytestmark = [pytest.mark.texlive, pytest.mark.train, pytest.mark.slow]
 needs_jemalloc = pytest.mark.skipif(not any(p.exists() for p in JEMALLOC),
                                     reason="libjemalloc2 not installed (scripts/install-deps.sh)")
 

@@ -10,7 +10,7 @@ import pytest
 from mathlens.cli.main import main
 
 # Ray Data warns about its own deprecated settings.
-pytestmark = [pytest.mark.ray, pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data")]
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data")]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from mathlens.config import ServeConfig
 
 # Ray Serve itself still uses pydantic v1-style Field arguments.
-pytestmark = [pytest.mark.ray, pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")]
+pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")]
 
 
 def free_port() -> int:
