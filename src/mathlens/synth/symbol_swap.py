@@ -30,7 +30,7 @@ OPERATORS = frozenset({"+", "-", "\\times", "\\div", "\\pm"})
 RELATIONS = frozenset({"=", "\\lt", "\\gt", "\\leq", "\\geq", "\\neq"})
 CENTRED = OPERATORS | RELATIONS
 KINDS = {"digits": DIGITS, "letters": LETTERS, "operators": OPERATORS, "relations": RELATIONS}
-DEFAULT_KINDS = ("digits", "letters")  # operators and relations measured no gain (session 14)
+DEFAULT_KINDS = ("digits", "letters")  # swapping operators and relations too measured no gain (docs/experiments.md)
 CAPTION_TOKEN = {"\\lt": "<", "\\gt": ">"}  # the segmentation says `\lt`, the captions `<`
 # Below the baseline by about a third of their height; the rest sit on it.
 DESCENDERS = frozenset({"g", "j", "p", "q", "y", "\\beta", "\\gamma", "\\mu"})
