@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from mathlens.config import DEFAULT_BEAM
 
@@ -14,3 +15,11 @@ def add_decode_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--single-view", dest="views", action="store_false",
                    help="read each input once, at one size (about twice as fast, fewer formulas right); "
                         "by default a picture is read at two sizes and ink at three, and the readings vote")
+
+
+def add_config_arguments(p: argparse.ArgumentParser, workers_help: str) -> None:
+    """`--config`, `--set` and `--workers`, the same for the commands that read a training config."""
+    p.add_argument("--config", type=Path, required=True, help="YAML file with TrainConfig fields")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field, dotted for nested ones (data.num_workers=0)")
+    p.add_argument("--workers", type=int, default=2, help=workers_help)

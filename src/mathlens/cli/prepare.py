@@ -6,13 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from mathlens.cli import add_config_arguments
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("prepare", help="build the training data a config lists (parallel, resumable; needs mathlens[train])")
-    p.add_argument("--config", type=Path, required=True, help="training YAML whose data.sources to build")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field, dotted for nested ones (data.data_root=/scratch/render)")
-    p.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    add_config_arguments(p, "processes (default 2)")
     p.add_argument("--only", nargs="+", default=[], metavar="NAME", help="build only these sources")
     p.set_defaults(run=run_prepare)
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mathlens.cli import add_config_arguments
+
 logger = logging.getLogger(__name__)
 
 # Debian's libjemalloc2 (scripts/install-deps.sh), by architecture.
@@ -17,10 +19,7 @@ JEMALLOC = tuple(Path(f"/usr/lib/{arch}-linux-gnu/libjemalloc.so.2") for arch in
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("train", help="train or resume a model (needs mathlens[train])")
-    p.add_argument("--config", type=Path, required=True, help="YAML file with TrainConfig fields")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a field, dotted for nested ones (data.num_workers=0)")
-    p.add_argument("--workers", type=int, default=2, help="processes that build missing training data first")
+    add_config_arguments(p, "processes that build missing training data first (default 2)")
     p.add_argument("--no-jemalloc", dest="jemalloc", action="store_false",
                    help="keep the C library's allocator (by default training restarts itself on jemalloc when installed)")
     p.set_defaults(run=run)
