@@ -26,14 +26,15 @@ class PreprocessConfig:
     # Empty rows and columns after the content (below and right). Training batches pad every image
     # to the largest of its batch, so the model rarely saw ink near the bottom or right edge, where
     # the convolutions' zero padding differs from the background they learnt: one image alone, cut
-    # tight, read im2latex val at 11.1% exact match, 16.0% with 16 px here (BENCHMARKS.md).
+    # tight, read im2latex val at 11.1% exact match, 16.0% with 16 px here (docs/experiments.md,
+    # "Enlarging small type, and a clear bottom and right edge").
     trailing_pad: int = 16
     # High-resolution pictures (a retina screenshot, a 300 dpi scan) are shrunk to `target_dpi`
     # when their estimated resolution exceeds `max_dpi` (see preprocess.estimate_dpi), and
     # low-resolution ones enlarged towards `min_dpi`, by at most `max_enlarge`: the stride-8
     # encoder reads type better with more pixels per glyph, even beyond the training renders'
     # dpi. Calibrated on validation sets after each training stage (benchmarks/scan_preprocess.sh;
-    # BENCHMARKS.md, "Enlarging small type" and "Stage 15").
+    # docs/experiments.md, "Enlarging small type ..." and "Recalibrated for stage 15 ...").
     auto_scale: bool = True
     target_dpi: float = 165.0
     max_dpi: float = 165.0
@@ -42,7 +43,7 @@ class PreprocessConfig:
     max_glyph_px: float = 24.0  # symbols taller than this are shrunk to it (0: off), for photos; see normalize_scale
     # Sizes each input is read at, the first as preprocessed; the reading the views agree on wins
     # (preprocess_views, predictor.agree). Chosen on CROHME 2014 and im2latex val for the shipped
-    # model (BENCHMARKS.md, "Reading at several sizes"); inference only, training ignores them.
+    # model (docs/experiments.md, "Reading at several sizes"); inference only, training ignores them.
     ink_views: tuple[float, ...] = (1.0, 0.85, 1.18)
     picture_views: tuple[float, ...] = (1.0, 1.18)
 
@@ -80,8 +81,8 @@ class ModelConfig:
         return 2 ** (len(self.encoder.channels) - 1)
 
 
-# Beam 3 reads more formulas right than greedy search (im2latex val and CROHME, BENCHMARKS.md
-# "Beam search by default") and still answers within 100 ms on 2 CPU threads.
+# Beam 3 reads more formulas right than greedy search (im2latex val and CROHME; docs/experiments.md,
+# "Beam search by default").
 DEFAULT_BEAM = 3
 
 

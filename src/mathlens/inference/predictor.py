@@ -95,7 +95,7 @@ def agree(readings: Sequence[Prediction]) -> Prediction:
     """The reading with the most confidence summed over the views that read it (ties: the first view).
 
     Views that misread an input seldom misread it the same way, so agreement outweighs one
-    view's certainty (BENCHMARKS.md, "Reading at several sizes").
+    view's certainty (docs/experiments.md, "Reading at several sizes").
     """
     support: dict[tuple[str, ...], float] = defaultdict(float)
     for reading in readings:
