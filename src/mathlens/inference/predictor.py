@@ -34,6 +34,7 @@ class Prediction:
     confidence: float  # geometric-mean token probability, 0..1
     tokens: tuple[str, ...] = ()
     error: str | None = None  # set instead of raising when a batch item could not be read
+    unsure: str | None = None  # why this reading should not be trusted (say so to the user), else None
 
 
 class Predictor:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Union
 
 import numpy as np
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from mathlens.config import PreprocessConfig
 from mathlens.inference.inkml import Ink, ink_scale, looks_like_inkml, parse_inkml, render_strokes
@@ -30,6 +30,7 @@ MAX_INPUT_PIXELS = 50_000_000  # a 7000x7000 screenshot; beyond that we refuse b
 # would draw larger than this (a 2000x2000 picture, far more than a long formula at printed size).
 MAX_INK_PIXELS = 4_000_000
 INK_MARGIN_PX = 4  # render_strokes' default margin
+ORIENTATION = 0x0112  # the EXIF tag
 INK_THRESHOLD = 0.25
 STRONG_INK = 0.5  # the core of a stroke; anti-aliased edges and ruled lines are fainter
 THIN_STROKES = 1.8  # px: screen renders measure 0.7-1.6, phone photos of handwriting 1.9-10
@@ -66,7 +67,8 @@ def load_image(source: ImageInput, max_pixels: int = MAX_INPUT_PIXELS) -> Image.
         frame.load()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         raise InvalidInputError(f"cannot decode image: {err}") from None
-    return frame
+    # A phone stores a portrait photo sideways and says so in EXIF: turn it the way it is seen.
+    return ImageOps.exif_transpose(frame) if frame.getexif().get(ORIENTATION, 1) != 1 else frame
 
 
 def _read_bytes(source: str | Path | bytes) -> bytes:
@@ -93,7 +95,7 @@ def to_ink(image: Image.Image) -> np.ndarray:
         luma = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         gray = luma * alpha + (1.0 - alpha)  # mostly opaque: composite over white
     else:
-        gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+        gray = _gray(image)
     # The page is the median brightness, or darker where a shadow falls (lighter never: a white
     # margin around a grey box must not turn the box into ink).
     page = float(np.median(gray))
@@ -105,6 +107,19 @@ def to_ink(image: Image.Image) -> np.ndarray:
     if peak <= 0.05:
         return np.zeros_like(gray)
     return suppress_faint_lines(np.clip(ink / peak, 0.0, 1.0))
+
+
+def _gray(image: Image.Image) -> np.ndarray:
+    """Brightness in [0, 1]. 16-bit, 32-bit and float pictures by their own range: convert("L")
+    clips them, and a 16-bit scan becomes a white page."""
+    if image.mode.startswith("I;16"):
+        return np.asarray(image, dtype=np.float32) / 65535.0
+    if image.mode in ("I", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        peak = float(values.max())
+        top = 1.0 if image.mode == "F" and peak <= 1.0 else 255.0 if peak <= 255.0 else 65535.0 if peak <= 65535.0 else peak
+        return np.clip(values / top, 0.0, 1.0)
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
 
 
 def suppress_faint_lines(ink: np.ndarray, reach: int = 3, quantile: float = 99.0) -> np.ndarray:
