@@ -319,10 +319,38 @@ _PAIRS = (("{", "}"), ("\\left", "\\right"))
 
 
 def repair(tokens: list[str]) -> list[str]:
-    """Make model output compile: drop unmatched closers, close what is left open.
+    """Make model output compile: drop unmatched closers, close what is left open, and put rows in
+    an environment.
 
     Handles braces, `\\left`/`\\right` and `\\begin{env}`/`\\end{env}`; everything else is kept.
     """
+    return _rows_in_environment(_balanced(tokens))
+
+
+def _rows_in_environment(tokens: list[str]) -> list[str]:
+    """Rows (`\\\\`) or columns (`&`) outside any environment inside `aligned` (with columns) or
+    `gathered`: the model learnt multi-line displays from their bodies, as the corpus writes them
+    (`a&=b\\\\&=c`), and neither TeX nor KaTeX accepts those bare."""
+    while tokens and tokens[-1] == "\\\\":  # a trailing row break (outside: all is balanced) draws an empty row
+        tokens = tokens[:-1]
+    depth, columns, rows = 0, False, False
+    for tok in tokens:
+        if tok.startswith("\\begin{"):
+            depth += 1
+        elif tok.startswith("\\end{"):
+            depth -= 1
+        elif depth == 0 and tok == "&":
+            columns = True
+        elif depth == 0 and tok == "\\\\":
+            rows = True
+    if not (columns or rows):
+        return tokens
+    env = "aligned" if columns else "gathered"
+    return [f"\\begin{{{env}}}", *tokens, f"\\end{{{env}}}"]
+
+
+def _balanced(tokens: list[str]) -> list[str]:
+    """Drop unmatched closers and close what is left open."""
     out: list[str] = []
     stack: list[str] = []  # expected closers
     for tok in tokens:
