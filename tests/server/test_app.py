@@ -163,7 +163,27 @@ def test_health_version_and_openapi(server, predictor):
     assert set(body) == {"application/json", "multipart/form-data"}
     assert "image_base64" in body["application/json"]["schema"]["properties"]
     assert {"RecognizeResponse", "ItemError", "ErrorResponse", "VersionResponse"} <= set(spec["components"]["schemas"])
-    assert httpx.get(server.url + "/docs", timeout=TIMEOUT).status_code == 200
+
+
+def test_docs_load_swagger_ui_from_this_server(server):
+    """/docs names only this server's files (a browser test proves they render with no network)."""
+    from mathlens.server.app import SWAGGER_DIR, SWAGGER_FILES
+
+    assert all((SWAGGER_DIR / name).is_file() for name in SWAGGER_FILES), "run scripts/install-web-assets.sh"
+    docs = httpx.get(server.url + "/docs", timeout=TIMEOUT)
+    assert docs.status_code == 200 and "text/html" in docs.headers["content-type"]
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text and "/openapi.json" in docs.text
+    assert "cdn" not in docs.text.lower() and "https://" not in docs.text
+    for name in SWAGGER_FILES:
+        assert httpx.get(f"{server.url}/static/vendor/swagger-ui/{name}", timeout=TIMEOUT).status_code == 200
+    assert httpx.get(server.url + "/redoc", timeout=TIMEOUT).status_code == 404  # it would need a CDN
+
+
+def test_docs_without_the_vendor_files_say_how_to_install_them(server, monkeypatch, tmp_path):
+    monkeypatch.setattr("mathlens.server.app.SWAGGER_DIR", tmp_path)  # the server runs in this process
+    docs = httpx.get(server.url + "/docs", timeout=TIMEOUT)
+    assert docs.status_code == 503 and "text/html" in docs.headers["content-type"]
+    assert "scripts/install-web-assets.sh" in docs.text and "swagger-ui-bundle.js" in docs.text
 
 
 async def _recognize_concurrently(url: str, png: bytes, num_requests: int) -> list[httpx.Response]:

@@ -216,3 +216,40 @@ def test_page_works_without_katex(browser, page_server):
         expect(page.locator("#preview .katex")).to_have_count(0)
     finally:
         page.close()
+
+
+def test_api_docs_render_with_no_network_but_the_server(browser, page_server):
+    """/docs (the footer's link) draws the operations from this server's own Swagger UI: every
+    request to another host is aborted, so a CDN would leave the page blank."""
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import expect
+
+    from mathlens.server.app import SWAGGER_DIR
+
+    if not (SWAGGER_DIR / "swagger-ui-bundle.js").is_file():
+        pytest.fail(f"Swagger UI is missing from {SWAGGER_DIR}: run scripts/install-web-assets.sh")
+    expect.set_options(timeout=WAIT_MS)
+    outside: list[str] = []
+
+    def only_loopback(route) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page = browser.new_page()
+    try:
+        page.route("**/*", only_loopback)
+        page.goto(page_server.url + "/")
+        page.click("footer a[href='docs']")
+        expect(page).to_have_url(page_server.url + "/docs")
+        operations = page.locator("#swagger-ui .opblock-summary-path")
+        expect(operations.filter(has_text=re.compile(r"^/v1/recognize$"))).to_be_visible()
+        expect(operations.filter(has_text="/v1/recognize/strokes")).to_be_visible()
+        assert outside == []
+        if os.environ.get("MATHLENS_DOCS_SCREENSHOT"):
+            page.screenshot(path=os.environ["MATHLENS_DOCS_SCREENSHOT"])
+    finally:
+        page.close()

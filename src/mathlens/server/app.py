@@ -4,8 +4,9 @@ State (batcher, thread pool, counters) is created in the lifespan and kept on `a
 several apps can live in one process (tests) and nothing happens at import.
 
 Endpoints: POST /v1/recognize (an image or InkML file), POST /v1/recognize/batch, POST
-/v1/recognize/strokes (ink from a drawing pad), GET /health, GET /version, GET /v1/stats; and the
-web page at / (files in static/, served under /static/).
+/v1/recognize/strokes (ink from a drawing pad), GET /health, GET /version, GET /v1/stats; the
+web page at / (files in static/, served under /static/) and the API docs at /docs, both without a
+CDN: their libraries are copied into static/vendor/ by scripts/install-web-assets.sh.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from mathlens import __version__
@@ -44,6 +46,11 @@ logger = logging.getLogger(__name__)
 RECOGNIZE_PREFIX = "/v1/recognize"
 BODY_SLACK = 64 * 1024  # multipart boundaries and headers, JSON keys around the base64
 STATIC_DIR = Path(__file__).parent / "static"
+STATIC_PATH = "/static"
+# Swagger UI for /docs, copied from the npm package swagger-ui-dist (pinned in tools/web).
+SWAGGER_DIR = STATIC_DIR / "vendor" / "swagger-ui"
+SWAGGER_URL = STATIC_PATH + "/vendor/swagger-ui"
+SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
 # The page loads only its own files (no CDN); KaTeX sets inline styles on what it draws.
 PAGE_HEADERS = {"Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; "
                                            "style-src 'self' 'unsafe-inline'; font-src 'self' data:; "
@@ -112,7 +119,8 @@ def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -
             await batcher.stop()
             pool.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(title="mathlens", version=__version__, lifespan=lifespan,
+    # docs_url=None: FastAPI's own /docs loads Swagger UI from a CDN; ours serves the vendored copy.
+    app = FastAPI(title="mathlens", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Pictures of mathematics to LaTeX. Send an image (or an InkML file) as a "
                               "multipart `file` or as base64 JSON, or the strokes of a drawing as JSON; "
                               "concurrent requests are decoded together. A web page for people is at /.")
@@ -171,7 +179,8 @@ def _add_routes(app: FastAPI) -> None:
     app.add_api_route("/version", version, methods=["GET"], response_model=VersionResponse)
     app.add_api_route("/v1/stats", stats, methods=["GET"], response_model=StatsResponse)
     app.add_api_route("/", page, methods=["GET"], include_in_schema=False)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
 
 
 async def recognize(request: Request) -> RecognizeResponse:
@@ -243,6 +252,32 @@ async def _with_timeout(work: Awaitable[T], timeout_s: float) -> T:
 async def page() -> FileResponse:
     """The web page: paste, drop, pick or draw a formula; edit the LaTeX with a live preview."""
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+async def docs(request: Request) -> HTMLResponse:
+    """Swagger UI from static/vendor/ (works offline), or a 503 that says how to install it."""
+    missing = [name for name in SWAGGER_FILES if not (SWAGGER_DIR / name).is_file()]
+    if missing:
+        return HTMLResponse(DOCS_MISSING_HTML.format(files=", ".join(missing)), status_code=503)
+    root = request.scope.get("root_path", "").rstrip("/")
+    return get_swagger_ui_html(
+        openapi_url=root + request.app.openapi_url, title=f"{request.app.title} API",
+        swagger_js_url=f"{root}{SWAGGER_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{SWAGGER_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{SWAGGER_URL}/favicon-32x32.png",
+        swagger_ui_parameters={"validatorUrl": None})  # Swagger's default validator is an outside service
+
+
+DOCS_MISSING_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>mathlens API docs: not installed</title></head>
+<body>
+<h1>The API docs are not installed on this server</h1>
+<p>Swagger UI is served from this server's own files, which are missing ({files}).
+Run <code>bash scripts/install-web-assets.sh</code> in the mathlens checkout (needs node and npm),
+then reload this page.</p>
+<p>The API itself works; its description is at <a href="openapi.json">openapi.json</a>.</p>
+</body></html>
+"""
 
 
 async def health(request: Request) -> HealthResponse:
