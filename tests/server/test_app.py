@@ -135,6 +135,38 @@ def test_bad_input_gets_a_clear_4xx_and_the_server_goes_on(server, good_png, exp
     assert_good_answer(post(server, "/v1/recognize", files={"file": ("q.png", good_png, "image/png")}), expected)
 
 
+BEAM_CASES = {
+    "multipart 99": ("/v1/recognize", {"data": {"beam": "99"}}, "got 99"),
+    "multipart 0": ("/v1/recognize", {"data": {"beam": "0"}}, "got 0"),
+    "multipart 6": ("/v1/recognize", {"data": {"beam": "6"}}, "got 6"),
+    "multipart words": ("/v1/recognize", {"data": {"beam": "three"}}, "got 'three'"),
+    "multipart superscript": ("/v1/recognize", {"data": {"beam": "\u00b2"}}, "got"),  # str.isdigit() says yes
+    "multipart 10,000 digits": ("/v1/recognize", {"data": {"beam": "9" * 10_000}}, "10,000 characters"),
+    "multipart batch 99": ("/v1/recognize/batch", {"data": {"beam": "99"}}, "got 99"),
+    "json 99": ("/v1/recognize", {"json": {"beam": 99}}, "got 99"),
+    "json 0": ("/v1/recognize", {"json": {"beam": 0}}, "got 0"),
+    "json huge": ("/v1/recognize", {"json": {"beam": 10**40}}, "a larger number"),
+    "json batch 99": ("/v1/recognize/batch", {"json": {"beam": 99}}, "got 99"),
+    "json strokes 99": ("/v1/recognize/strokes", {"json": {"beam": 99, "strokes": [[[0, 0], [5, 5]]]}}, "got 99"),
+}
+
+
+@pytest.mark.parametrize("case", list(BEAM_CASES))
+def test_a_beam_out_of_range_is_answered_with_this_servers_limit(server, good_png, case):
+    path, kwargs, got = BEAM_CASES[case]
+    if "data" in kwargs:  # multipart: the image as a file beside the beam field
+        kwargs = {**kwargs, "files": {"files" if path.endswith("batch") else "file": ("q.png", good_png, "image/png")}}
+    elif path != "/v1/recognize/strokes":
+        encoded = base64.b64encode(good_png).decode()
+        kwargs = {"json": {**kwargs["json"], **({"images_base64": [encoded]} if path.endswith("batch")
+                                                else {"image_base64": encoded})}}
+    response = post(server, path, **kwargs)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert detail.startswith(f"beam: must be an integer from 1 to {server.cfg.max_beam} (this server's limit)")
+    assert got in detail, detail
+
+
 def test_batch_limits(server, good_png):
     too_many = [base64.b64encode(good_png).decode()] * (server.cfg.max_batch_items + 1)
     response = post(server, "/v1/recognize/batch", json={"images_base64": too_many})
@@ -162,6 +194,9 @@ def test_health_version_and_openapi(server, predictor):
     body = spec["paths"]["/v1/recognize"]["post"]["requestBody"]["content"]
     assert set(body) == {"application/json", "multipart/form-data"}
     assert "image_base64" in body["application/json"]["schema"]["properties"]
+    limit = {"type": "integer", "minimum": 1, "maximum": server.cfg.max_beam}  # this server's, not a fixed one
+    assert body["application/json"]["schema"]["properties"]["beam"]["anyOf"][0] == limit
+    assert {k: body["multipart/form-data"]["schema"]["properties"]["beam"][k] for k in limit} == limit
     assert {"RecognizeResponse", "ItemError", "ErrorResponse", "VersionResponse"} <= set(spec["components"]["schemas"])
 
 

@@ -124,7 +124,7 @@ def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -
                   description="Pictures of mathematics to LaTeX. Send an image (or an InkML file) as a "
                               "multipart `file` or as base64 JSON, or the strokes of a drawing as JSON; "
                               "concurrent requests are decoded together. A web page for people is at /.")
-    _add_routes(app)
+    _add_routes(app, cfg)
     _add_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit_for_path=lambda path: body_limit(path, cfg))
     app.add_middleware(CountResponsesMiddleware, counts=counts, prefix=RECOGNIZE_PREFIX)
@@ -156,24 +156,26 @@ def _state(request: Request) -> ServerState:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "upload larger than --max-upload-mb"},
     415: {"model": ErrorResponse, "description": "neither multipart/form-data nor application/json"},
-    422: {"model": ErrorResponse, "description": "missing field, or an image that cannot be read "
-                                                 "(empty, truncated, not an image, too many pixels, blank, "
-                                                 "malformed InkML or strokes)"},
+    422: {"model": ErrorResponse, "description": "missing field, beam outside 1 to --max-beam, or an image "
+                                                 "that cannot be read (empty, truncated, not an image, too many "
+                                                 "pixels, blank, malformed InkML or strokes)"},
     504: {"model": ErrorResponse, "description": "not answered within --timeout-s"},
 }
 
 
-def _add_routes(app: FastAPI) -> None:
+def _add_routes(app: FastAPI, cfg: ServeConfig) -> None:
+    max_beam = cfg.max_beam  # the docs show this server's beam limit
     app.add_api_route(RECOGNIZE_PREFIX, recognize, methods=["POST"], response_model=RecognizeResponse,
-                      responses=ERROR_RESPONSES, openapi_extra=request_body_spec(RecognizeRequest, batch=False),
+                      responses=ERROR_RESPONSES,
+                      openapi_extra=request_body_spec(RecognizeRequest, batch=False, max_beam=max_beam),
                       summary="Recognize one formula image")
     app.add_api_route(RECOGNIZE_PREFIX + "/batch", recognize_batch, methods=["POST"],
                       response_model=list[BatchItem], responses=ERROR_RESPONSES,
-                      openapi_extra=request_body_spec(BatchRequest, batch=True),
+                      openapi_extra=request_body_spec(BatchRequest, batch=True, max_beam=max_beam),
                       summary="Recognize several images; unreadable items get {\"error\"}")
     app.add_api_route(RECOGNIZE_PREFIX + "/strokes", recognize_strokes, methods=["POST"],
                       response_model=RecognizeResponse, responses=ERROR_RESPONSES,
-                      openapi_extra=json_body_spec(StrokesRequest),
+                      openapi_extra=json_body_spec(StrokesRequest, max_beam=max_beam),
                       summary="Recognize ink drawn on a pad: a list of strokes of (x, y) points")
     app.add_api_route("/health", health, methods=["GET"], response_model=HealthResponse)
     app.add_api_route("/version", version, methods=["GET"], response_model=VersionResponse)

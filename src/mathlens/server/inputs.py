@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -22,12 +23,13 @@ from mathlens.config import PreprocessConfig, ServeConfig
 from mathlens.inference.inkml import Ink, Strokes, strokes_from_lists
 from mathlens.errors import InvalidInputError
 from mathlens.inference.preprocess import preprocess_views
-from mathlens.server.schemas import MAX_BEAM, BatchRequest, RecognizeRequest, StrokesRequest
+from mathlens.server.schemas import BatchRequest, RecognizeRequest, StrokesRequest
 
 logger = logging.getLogger(__name__)
 
 MULTIPART = "multipart/form-data"
 JSON = "application/json"
+BEAM_DIGITS = re.compile(r"[0-9]{1,6}")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -85,12 +87,16 @@ async def read_strokes(request: Request, cfg: ServeConfig) -> tuple[Strokes, int
 
 
 def _beam(asked: int | None, cfg: ServeConfig) -> int:
-    """The request's beam size, or the server's when it did not say."""
+    """The request's beam size, or the server's when it did not say; the range is this server's."""
     if asked is None:
         return cfg.beam
-    if asked > cfg.max_beam:
-        raise HTTPException(422, f"beam: at most {cfg.max_beam} on this server, got {asked}")
+    if not 1 <= asked <= cfg.max_beam:
+        raise _beam_error(cfg, str(asked) if abs(asked) < 10**9 else "a larger number")
     return asked
+
+
+def _beam_error(cfg: ServeConfig, got: str) -> HTTPException:
+    return HTTPException(422, f"beam: must be an integer from 1 to {cfg.max_beam} (this server's limit), got {got}")
 
 
 async def _read_multipart(request: Request, cfg: ServeConfig, *, batch: bool) -> Upload:
@@ -101,7 +107,7 @@ async def _read_multipart(request: Request, cfg: ServeConfig, *, batch: bool) ->
         if not fields:
             raise HTTPException(422, f"missing multipart field {name!r} (an image file)")
         items = [await _read_upload(field, name, cfg) for field in fields]
-        return Upload(items, _beam(_form_beam(form), cfg))
+        return Upload(items, _beam(_form_beam(form, cfg), cfg))
     finally:
         await form.close()
 
@@ -116,12 +122,15 @@ async def _read_upload(field: UploadFile | str, name: str, cfg: ServeConfig) -> 
         return err
 
 
-def _form_beam(form: FormData) -> int | None:
+def _form_beam(form: FormData, cfg: ServeConfig) -> int | None:
+    """The form's `beam` as a number; ASCII digits only (int() takes "²" or 10,000 digits badly)."""
     raw = form.get("beam")
     if raw is None:
         return None
-    if not isinstance(raw, str) or not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_BEAM:
-        raise HTTPException(422, f"beam: must be an integer from 1 to {MAX_BEAM}")
+    if not isinstance(raw, str):
+        raise _beam_error(cfg, "a file")
+    if not BEAM_DIGITS.fullmatch(raw.strip()):
+        raise _beam_error(cfg, repr(raw) if len(raw) <= 20 else f"{len(raw):,} characters")
     return int(raw)
 
 

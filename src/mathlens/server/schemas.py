@@ -6,8 +6,10 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_BEAM = 10  # schema bound; the server's own (lower) ServeConfig.max_beam is checked on top
-BEAM_HELP = "beam size; 1 is greedy decoding; default: the server's (`mathlens serve --beam`, 3)"
+# The beam's range is the server's (ServeConfig.max_beam), so it is checked by the server
+# (inputs.read_beam), not here, and written into the OpenAPI schema by `request_body_spec`.
+BEAM_HELP = ("beam size, from 1 (greedy decoding) to the server's `--max-beam`; "
+             "default: the server's (`mathlens serve --beam`, 3)")
 
 
 class RecognizeRequest(BaseModel):
@@ -17,7 +19,7 @@ class RecognizeRequest(BaseModel):
 
     image_base64: str = Field(description="the image file (PNG, JPEG, ...) base64-encoded; a data: URL prefix is allowed",
                               min_length=1)
-    beam: int | None = Field(None, ge=1, le=MAX_BEAM, description=BEAM_HELP)
+    beam: int | None = Field(None, description=BEAM_HELP)
 
 
 class BatchRequest(BaseModel):
@@ -26,7 +28,7 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     images_base64: list[str] = Field(min_length=1, description="image files, base64-encoded")
-    beam: int | None = Field(None, ge=1, le=MAX_BEAM, description=BEAM_HELP)
+    beam: int | None = Field(None, description=BEAM_HELP)
 
 
 class StrokesRequest(BaseModel):
@@ -37,7 +39,7 @@ class StrokesRequest(BaseModel):
     strokes: list[list[list[float]]] = Field(
         min_length=1, description="strokes, each a list of [x, y] points (a third value, such as time, is ignored)",
         examples=[[[[10, 10], [10, 40]], [[0, 25], [20, 25]]]])
-    beam: int | None = Field(None, ge=1, le=MAX_BEAM, description=BEAM_HELP)
+    beam: int | None = Field(None, description=BEAM_HELP)
 
 
 class RecognizeResponse(BaseModel):
@@ -92,23 +94,36 @@ class VersionResponse(BaseModel):
     model: ModelInfo
 
 
-def multipart_schema(*, batch: bool) -> dict[str, Any]:
+def multipart_schema(*, batch: bool, max_beam: int) -> dict[str, Any]:
     """OpenAPI schema of the multipart forms, which the endpoints parse themselves."""
     file_field = {"type": "string", "format": "binary"}
     files = {"files": {"type": "array", "items": file_field}} if batch else {"file": file_field}
     return {"type": "object", "required": list(files),
-            "properties": {**files, "beam": {"type": "integer", "minimum": 1, "maximum": MAX_BEAM, "default": 1}}}
+            "properties": {**files, "beam": {**beam_range(max_beam), "description": BEAM_HELP}}}
 
 
-def request_body_spec(json_model: type[BaseModel], *, batch: bool) -> dict[str, Any]:
+def beam_range(max_beam: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "maximum": max_beam}
+
+
+def json_schema(json_model: type[BaseModel], max_beam: int) -> dict[str, Any]:
+    """The model's JSON schema with its `beam` bounded by this server's limit."""
+    schema = json_model.model_json_schema()
+    beam = schema.get("properties", {}).get("beam")
+    if beam is not None:
+        beam["anyOf"] = [beam_range(max_beam), {"type": "null"}]
+    return schema
+
+
+def request_body_spec(json_model: type[BaseModel], *, batch: bool, max_beam: int) -> dict[str, Any]:
     """`openapi_extra` for an endpoint that takes either JSON or multipart, so /docs shows both."""
     return {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": json_model.model_json_schema()},
-        "multipart/form-data": {"schema": multipart_schema(batch=batch)},
+        "application/json": {"schema": json_schema(json_model, max_beam)},
+        "multipart/form-data": {"schema": multipart_schema(batch=batch, max_beam=max_beam)},
     }}}
 
 
-def json_body_spec(json_model: type[BaseModel]) -> dict[str, Any]:
+def json_body_spec(json_model: type[BaseModel], *, max_beam: int) -> dict[str, Any]:
     """`openapi_extra` for an endpoint that parses its JSON body itself."""
     return {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": json_model.model_json_schema()}}}}
+        "application/json": {"schema": json_schema(json_model, max_beam)}}}}
