@@ -125,11 +125,33 @@ def test_bad_bytes_raise_clear_errors(data, message):
         preprocess(data, CFG)
 
 
-def test_a_20000_square_image_is_refused(tmp_path):
+def test_a_20000_square_image_is_refused_in_our_words(tmp_path):
     path = tmp_path / "huge.png"
-    Image.new("1", (20000, 20000), 1).save(path)  # 400 megapixels, a few kB on disk
-    with pytest.raises(InvalidInputError, match="too large"):
+    Image.new("1", (20000, 20000), 1).save(path)  # 400 megapixels, a few kB on disk: past Pillow's own guard
+    with pytest.raises(InvalidInputError, match=r"image too large: more than [\d,]+ pixels \(limit 50,000,000\)"):
         preprocess(path, CFG)
+
+
+def test_a_photo_is_read_the_way_its_exif_says_it_is_seen(tmp_path):
+    upright = _formula_like(120, 30).convert("RGB")
+    sideways = upright.rotate(90, expand=True)  # as the sensor stored it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 clockwise to view"
+    sideways.save(tmp_path / "photo.jpg", exif=exif.tobytes(), quality=95)
+    upright.save(tmp_path / "upright.jpg", quality=95)
+    read = preprocess(tmp_path / "photo.jpg", CFG)
+    assert read.shape == preprocess(tmp_path / "upright.jpg", CFG).shape  # wide, not tall
+    assert read.shape[1] > read.shape[0]
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I", "F"])
+def test_16_bit_and_float_pictures_read_like_8_bit(mode):
+    eight = np.asarray(_formula_like(), dtype=np.float32)
+    scale = {"I;16": 257.0, "I": 257.0, "F": 1 / 255}[mode]
+    values = eight * scale
+    deep = Image.fromarray(values.astype(np.uint16 if mode == "I;16" else np.int32 if mode == "I" else np.float32))
+    assert deep.mode == mode
+    np.testing.assert_allclose(preprocess(deep, CFG), preprocess(_formula_like(), CFG), atol=0.02)
 
 
 def test_truncated_png_and_blank_image(tmp_path):

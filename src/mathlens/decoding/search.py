@@ -32,11 +32,15 @@ class StepModel(Protocol):
         """Like select, for rows that stay within their image: the image's encoding stays put."""
 
 
+Entry = tuple[list[int], float, float]  # a reading in the beam: ids, log-prob sum, weakest token's log-prob
+
+
 @dataclass(frozen=True)
 class Hypothesis:
     ids: list[int]
     score: float  # mean log-probability per token
     stopped_by_guard: bool = False
+    min_logp: float = 0.0  # the weakest token's log-probability (EOS included): one doubtful symbol shows here
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -60,6 +64,7 @@ def greedy(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig) -> 
     """Batched greedy decoding; finished rows leave the batch so the rest runs faster."""
     seqs: list[list[int]] = [[] for _ in range(batch_size)]
     logps = np.zeros(batch_size)
+    weakest = np.zeros(batch_size)
     guard = [False] * batch_size
     active = np.arange(batch_size)
     tokens = np.full(batch_size, BOS_ID, dtype=np.int64)
@@ -70,6 +75,7 @@ def greedy(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig) -> 
         keep = []
         for row, (b, tok) in enumerate(zip(active, nxt)):
             logps[b] += logp[row, tok]
+            weakest[b] = min(weakest[b], logp[row, tok])
             if tok == EOS_ID:
                 continue
             seqs[b].append(int(tok))
@@ -84,7 +90,7 @@ def greedy(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig) -> 
             state = model.select(state, rows)
             active, nxt = active[rows], nxt[rows]
         tokens = nxt.astype(np.int64)
-    return [Hypothesis(s, float(lp / (len(s) + 1)), g) for s, lp, g in zip(seqs, logps, guard)]
+    return [Hypothesis(s, float(lp / (len(s) + 1)), g, float(w)) for s, lp, g, w in zip(seqs, logps, guard, weakest)]
 
 
 def right_to_left_logp(model: StepModel, state: Any, seqs: list[list[int]]) -> np.ndarray:
@@ -119,7 +125,8 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
     beams: list[list[list[int]]] = [[[] for _ in range(K)] for _ in range(batch_size)]
     scores = np.full((batch_size, K), -np.inf)
     scores[:, 0] = 0.0  # identical beams at the start: let only one expand
-    finished: list[list[tuple[list[int], float]]] = [[] for _ in range(batch_size)]  # (ids, log-prob sum)
+    weakest = np.zeros((batch_size, K))  # each beam's lowest token log-prob
+    finished: list[list[Entry]] = [[] for _ in range(batch_size)]
     tokens = np.full(batch_size * K, BOS_ID, dtype=np.int64)
     done = np.zeros(batch_size, dtype=bool)
     for position in range(cfg.max_len):
@@ -130,44 +137,46 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
         rows = np.arange(batch_size * K)  # slots left empty keep their row
         new_tokens = np.full(batch_size * K, EOS_ID, dtype=np.int64)
         new_scores = np.full((batch_size, K), -np.inf)
+        new_weakest = np.zeros((batch_size, K))
         new_beams: list[list[list[int]]] = []
         for b in range(batch_size):
-            kept = [] if done[b] else _expand(beams[b], flat[b], top[b], finished[b], cfg)
-            for slot, (k, tok, score, _) in enumerate(kept):
+            kept = [] if done[b] else _expand(beams[b], flat[b], top[b], logp[b], weakest[b], finished[b], cfg)
+            for slot, (k, tok, (seq, score, worst)) in enumerate(kept):
                 rows[b * K + slot], new_tokens[b * K + slot], new_scores[b, slot] = b * K + k, tok, score
-            new_beams.append([seq for *_, seq in kept] + [[]] * (K - len(kept)))
+                new_weakest[b, slot] = worst
+            new_beams.append([seq for _, _, (seq, _, _) in kept] + [[]] * (K - len(kept)))
             done[b] = done[b] or _settled(finished[b], new_scores[b], position + 1, cfg)
         if done.all():
             break
-        beams, scores, tokens = new_beams, new_scores, new_tokens
+        beams, scores, weakest, tokens = new_beams, new_scores, new_weakest, new_tokens
         state = model.reorder(state, rows)
     pools = []
     for b in range(batch_size):
-        pool = finished[b] or [(beams[b][k], scores[b, k]) for k in range(K) if np.isfinite(scores[b, k])]
+        pool = finished[b] or [(beams[b][k], scores[b, k], weakest[b, k]) for k in range(K) if np.isfinite(scores[b, k])]
         pools.append(sorted(pool, key=lambda entry: _finished_rank(entry, cfg), reverse=True)[:K])
     if right_to_left:
         pools = _rescore_both_ways(model, start, pools)
     best = [max(pool, key=lambda entry: _finished_rank(entry, cfg)) for pool in pools]
-    return [Hypothesis(list(ids), float(logp_sum / (len(ids) + 1))) for ids, logp_sum in best]
+    return [Hypothesis(list(ids), float(logp_sum / (len(ids) + 1)), min_logp=float(worst)) for ids, logp_sum, worst in best]
 
 
 def _rank(logp_sum: float, length: int, cfg: DecodeConfig) -> float:
     return logp_sum / max(1, length) ** cfg.length_penalty
 
 
-def _finished_rank(entry: tuple[list[int], float], cfg: DecodeConfig) -> float:
-    """Rank of a finished (ids, log-prob sum), its EOS counted in the length."""
+def _finished_rank(entry: Entry, cfg: DecodeConfig) -> float:
+    """Rank of a finished reading, its EOS counted in the length."""
     return _rank(entry[1], len(entry[0]) + 1, cfg)
 
 
-def _expand(seqs: list[list[int]], flat: np.ndarray, top: np.ndarray, finished: list[tuple[list[int], float]],
-            cfg: DecodeConfig) -> list[tuple[int, int, float, list[int]]]:
-    """One image's next beams from its best candidates: (source beam, token, log-prob sum, ids) each.
+def _expand(seqs: list[list[int]], flat: np.ndarray, top: np.ndarray, logp: np.ndarray, weakest: np.ndarray,
+            finished: list[Entry], cfg: DecodeConfig) -> list[tuple[int, int, Entry]]:
+    """One image's next beams from its best candidates: (source beam, token, its reading) each.
 
     Candidates that end the formula (EOS, or a decoding loop) go to `finished` instead.
     """
     vocab_size = flat.size // cfg.beam_size
-    kept: list[tuple[int, int, float, list[int]]] = []
+    kept: list[tuple[int, int, Entry]] = []
     for cand in top:
         if len(kept) == cfg.beam_size:
             break
@@ -175,24 +184,23 @@ def _expand(seqs: list[list[int]], flat: np.ndarray, top: np.ndarray, finished: 
         score = float(flat[cand])
         if not np.isfinite(score):
             continue
-        seq = seqs[k]
+        seq, worst = seqs[k], min(float(weakest[k]), float(logp[k, tok]))
         if tok == EOS_ID or is_looping(seq + [tok], cfg):
-            finished.append((seq if tok == EOS_ID else seq + [tok], score))
+            finished.append((seq if tok == EOS_ID else seq + [tok], score, worst))
             continue
-        kept.append((k, tok, score, seq + [tok]))
+        kept.append((k, tok, (seq + [tok], score, worst)))
     return kept
 
 
-def _settled(finished: list[tuple[list[int], float]], open_scores: np.ndarray, length: int, cfg: DecodeConfig) -> bool:
+def _settled(finished: list[Entry], open_scores: np.ndarray, length: int, cfg: DecodeConfig) -> bool:
     """True once `beam_size` readings are finished and none still open can outrank the best of them."""
     best = open_scores.max()
     best_open = _rank(best, length, cfg) if np.isfinite(best) else -np.inf
     return len(finished) >= cfg.beam_size and max(_finished_rank(e, cfg) for e in finished) >= best_open
 
 
-def _rescore_both_ways(model: StepModel, start: Any, pools: list[list[tuple[list[int], float]]]
-                       ) -> list[list[tuple[list[int], float]]]:
+def _rescore_both_ways(model: StepModel, start: Any, pools: list[list[Entry]]) -> list[list[Entry]]:
     """Each candidate's log-prob sum replaced by the mean of its left-to-right and right-to-left sums."""
     owners = np.array([b for b, pool in enumerate(pools) for _ in pool])
-    backwards = iter(right_to_left_logp(model, model.select(start, owners), [ids for pool in pools for ids, _ in pool]))
-    return [[(ids, (s + next(backwards)) / 2) for ids, s in pool] for pool in pools]
+    backwards = iter(right_to_left_logp(model, model.select(start, owners), [ids for pool in pools for ids, _, _ in pool]))
+    return [[(ids, (s + next(backwards)) / 2, worst) for ids, s, worst in pool] for pool in pools]

@@ -6,7 +6,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import numpy as np
 from mathlens.config import DecodeConfig, ModelConfig, PreprocessConfig, from_dict
 from mathlens.decoding.search import beam_search, greedy
 from mathlens.errors import CheckpointError
+from mathlens.inference.calibration import Calibration, Signals, judge
 from mathlens.inference.preprocess import pad_batch
 from mathlens.tokenizer.lexer import detokenize
 from mathlens.tokenizer.normalize import repair
@@ -31,10 +32,13 @@ def default_model_dir() -> Path:
 @dataclass(frozen=True)
 class Prediction:
     latex: str
-    confidence: float  # geometric-mean token probability, 0..1
+    # The estimated probability that the reading is exactly right (calibration.py); for a model
+    # without a calibration, and for each view before `conclude`, the geometric-mean token probability.
+    confidence: float
     tokens: tuple[str, ...] = ()
     error: str | None = None  # set instead of raising when a batch item could not be read
     unsure: str | None = None  # why this reading should not be trusted (say so to the user), else None
+    signals: Signals | None = None  # what the decoder knew about it (calibration's input)
 
 
 class Predictor:
@@ -50,6 +54,7 @@ class Predictor:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         self.model_config = from_dict(ModelConfig, meta["model_config"])
         self.vocab = Vocab(tuple(meta["vocab"]))
+        self.calibration = from_dict(Calibration, meta["calibration"]) if meta.get("calibration") else None
         self.backend = OnnxStepModel(self.model_dir, num_threads=num_threads)
         self.max_batch_size = max_batch_size
 
@@ -75,7 +80,18 @@ class Predictor:
     def predict_views(self, views: list[list[np.ndarray]], cfg: DecodeConfig = DecodeConfig()) -> list[Prediction]:
         """Each input read at several sizes (`preprocess_views`) -> the reading its views agree on."""
         preds = iter(self.predict([a for group in views for a in group], cfg))
-        return [agree([next(preds) for _ in group]) for group in views]
+        return [self.conclude([next(preds) for _ in group]) for group in views]
+
+    def conclude(self, readings: Sequence[Prediction]) -> Prediction:
+        """One input's readings (one per view) -> the answer, with a calibrated confidence and,
+        where it should not be trusted, why."""
+        best = agree(readings)
+        if best.signals is None:
+            return best
+        signals = replace(best.signals, agreement=sum(r.tokens == best.tokens for r in readings) / len(readings),
+                          num_views=len(readings))
+        confidence, unsure = judge(signals, self.calibration)
+        return replace(best, confidence=round(confidence, 4), unsure=unsure, signals=signals)
 
     def _predict_batch(self, arrays: list[np.ndarray], cfg: DecodeConfig) -> list[Prediction]:
         images, mask = pad_batch(arrays)
@@ -86,9 +102,11 @@ class Predictor:
         else:
             hyps = beam_search(self.backend, state, len(arrays), cfg, right_to_left=both_ways)
         out = []
-        for hyp in hyps:
+        for hyp, array in zip(hyps, arrays):
             tokens = repair(self.vocab.decode(hyp.ids))
-            out.append(Prediction(detokenize(tokens), round(math.exp(hyp.score), 4), tuple(tokens)))
+            columns = (array.shape[1] - self.preprocess_config.trailing_pad) // self.model_config.stride
+            signals = Signals(hyp.score, hyp.min_logp, len(tokens), columns)
+            out.append(Prediction(detokenize(tokens), round(math.exp(hyp.score), 4), tuple(tokens), signals=signals))
         return out
 
 

@@ -53,8 +53,9 @@ def load_image(source: ImageInput, max_pixels: int = MAX_INPUT_PIXELS) -> Image.
             image = Image.open(io.BytesIO(_read_bytes(source)))
         except UnidentifiedImageError:
             raise InvalidInputError("not a recognised image format") from None
-        except Image.DecompressionBombError as err:
-            raise InvalidInputError(f"image too large: {err}") from None
+        except Image.DecompressionBombError:  # Pillow's own guard, far above ours: say it our way
+            raise InvalidInputError(f"image too large: more than {2 * Image.MAX_IMAGE_PIXELS:,} pixels "
+                                    f"(limit {max_pixels:,})") from None
         except (OSError, ValueError) as err:  # truncated or malformed header
             raise InvalidInputError(f"cannot read image: {err}") from None
     width, height = image.size
