@@ -1,13 +1,15 @@
 """Online ink (InkML files, stroke lists from a drawing pad) -> strokes -> a raster image.
 
-Reads the CROHME dialect (`<annotation type="truth">$...$</annotation>`, traces of `x y`) and
-the MathWriting dialect (`normalizedLabel`, traces of `x y t`). Ink is drawn at the scale of
-printed training images (a typical symbol about as tall as a printed digit), so one model and
-one preprocessing path serve both.
+Reads the CROHME dialect (`<annotation type="truth">$...$</annotation>`, traces of `x y` or
+`x y t`) and the MathWriting dialect (`normalizedLabel`, traces of `x y t`); x and y are taken
+from the channels the `traceFormat` declares (InkML's default: the first two values). Ink is
+drawn at the scale of printed training images (a typical symbol about as tall as a printed
+digit), so one model and one preprocessing path serve both.
 """
 
 from __future__ import annotations
 
+import numbers
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -21,10 +23,16 @@ from mathlens.errors import InvalidInputError
 
 MAX_INKML_BYTES = 20 * 2**20
 MAX_POINTS = 200_000
+# Ink coordinates are device units: pixels, or tablet units as fine as 0.01 mm. The largest in
+# CROHME and MathWriting is about 26,000; a million such units is 10 m, so a coordinate beyond it
+# (or inf, or NaN) is a broken file or a bad request, not writing, and is refused.
+MAX_COORDINATE = 1e6
 SYMBOL_HEIGHT_PX = 14.0  # median stroke height after scaling (a printed digit at ~100 dpi)
 STROKE_WIDTH_PX = 1.6
 _SUPERSAMPLE = 4
 _NUMBER_RE = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_XML_START = re.compile(rb"<(\?xml|!--|!doctype|[a-z_])", re.IGNORECASE)
+_BOM = b"\xef\xbb\xbf"
 
 Strokes = Sequence[Sequence[Sequence[float]]]
 
@@ -43,8 +51,10 @@ class Ink:
 
 
 def looks_like_inkml(data: bytes) -> bool:
-    head = data[:512].lstrip().lower()
-    return head.startswith(b"<ink") or (head.startswith(b"<?xml") and b"<ink" in data[:2048].lower())
+    """True for InkML and for any other XML document (SVG, XHTML, ...), which parse_inkml then
+    names ("not InkML: the root element is <svg>") where an image decoder could only say it is
+    not an image. No image format starts with '<'."""
+    return bool(_XML_START.match(data[:512].removeprefix(_BOM).lstrip()))
 
 
 def parse_inkml(source: str | Path | bytes) -> Ink:
@@ -57,11 +67,14 @@ def parse_inkml(source: str | Path | bytes) -> Ink:
     try:
         root = ET.fromstring(data)
     except ET.ParseError as err:
-        raise InvalidInputError(f"malformed InkML: {err}") from None
+        if b"<ink" in data[:2048].lower():
+            raise InvalidInputError(f"malformed InkML: {err}") from None
+        raise InvalidInputError(f"not InkML: markup that is not well-formed XML ({err})") from None
     if _local(root.tag) != "ink":
-        raise InvalidInputError(f"not InkML: root element is <{_local(root.tag)}>")
+        raise InvalidInputError(f"not InkML: the root element is <{_local(root.tag)}>")
+    xy = _xy_channels(root)
     elements = [el for el in root.iter() if _local(el.tag) == "trace"]
-    traces = [(el.get("id"), _parse_trace(el.text or "", i)) for i, el in enumerate(elements)]
+    traces = [(el.get("id"), _parse_trace(el.text or "", i, xy)) for i, el in enumerate(elements)]
     traces = [(trace_id, s) for trace_id, s in traces if len(s)]
     strokes = [s for _, s in traces]
     if not strokes:
@@ -97,35 +110,78 @@ def _symbols(root: ET.Element, index_of: dict[str | None, int]) -> tuple[Symbol,
     return tuple(out)
 
 
-def _parse_trace(text: str, index: int) -> np.ndarray:
+def _xy_channels(root: ET.Element) -> tuple[int, int]:
+    """Where x and y sit in each point: the first traceFormat that declares channels says (CROHME
+    declares X Y, X Y T or X Y F; MathWriting X Y T); without one, InkML's default X Y."""
+    for element in root.iter():
+        if _local(element.tag) != "traceFormat":
+            continue
+        names = [(el.get("name") or "").upper() for el in element if _local(el.tag) == "channel"]
+        if not names:
+            continue
+        if "X" not in names or "Y" not in names:
+            raise InvalidInputError(f"InkML traceFormat declares no X and Y channels (only {', '.join(names)})")
+        return names.index("X"), names.index("Y")
+    return 0, 1
+
+
+def _parse_trace(text: str, index: int, xy: tuple[int, int] = (0, 1)) -> np.ndarray:
+    """One trace's points as (x, y); other channels (time, pressure) are read past, not kept."""
+    ix, iy = xy
     points = []
     for item in text.split(","):
         values = item.split()
         if not values:
             continue
-        if len(values) < 2 or not all(_NUMBER_RE.match(v) for v in values[:2]):
+        if len(values) <= max(ix, iy) or not (_NUMBER_RE.match(values[ix]) and _NUMBER_RE.match(values[iy])):
             raise InvalidInputError(f"trace {index}: cannot read point {item.strip()[:40]!r}")
-        points.append((float(values[0]), float(values[1])))
-    return np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        points.append((float(values[ix]), float(values[iy])))
+    arr = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    _check_coordinates(arr, f"trace {index}")
+    return arr
+
+
+def _check_coordinates(points: np.ndarray, where: str) -> None:
+    """Refuse inf, NaN and coordinates beyond MAX_COORDINATE ("1e400" reads as inf)."""
+    bad = ~(np.abs(points) <= MAX_COORDINATE)
+    if bad.any():
+        raise InvalidInputError(f"{where}: coordinate {points[bad][0]:g} out of range "
+                                f"(ink coordinates lie between -{MAX_COORDINATE:,.0f} and {MAX_COORDINATE:,.0f})")
 
 
 def strokes_from_lists(strokes: Strokes) -> list[np.ndarray]:
-    """Validate a stroke list from the API or a drawing pad: [[(x, y), ...], ...]."""
+    """Validate a stroke list from the API or a drawing pad: [[(x, y), ...], ...].
+
+    A point is exactly two numbers. A drawing pad has nothing else to send, and a third value
+    could be time or depth: dropping it silently would read 3-D points as if they were writing.
+    """
     out = []
     for i, stroke in enumerate(strokes):
-        try:
-            arr = np.asarray(stroke, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"stroke {i} is not a list of (x, y) points") from None
-        if arr.ndim != 2 or arr.shape[1] < 2 or not np.isfinite(arr[:, :2]).all():
-            raise InvalidInputError(f"stroke {i} is not a list of (x, y) points")
-        if len(arr):
-            out.append(arr[:, :2])
+        arr = _stroke_points(stroke, i)
+        _check_coordinates(arr, f"stroke {i}")
+        out.append(arr)
     if not out:
         raise InvalidInputError("no strokes to recognize")
     if sum(len(s) for s in out) > MAX_POINTS:
         raise InvalidInputError(f"more than {MAX_POINTS:,} points")
     return out
+
+
+def _stroke_points(stroke: object, index: int) -> np.ndarray:
+    """One stroke of [x, y] points (lists, tuples or an (N, 2) array of numbers) -> (N, 2) floats."""
+    if isinstance(stroke, np.ndarray):
+        stroke = stroke.tolist()
+    if isinstance(stroke, (str, bytes)) or not isinstance(stroke, Sequence):
+        raise InvalidInputError(f"stroke {index} is not a list of [x, y] points")
+    if not stroke:
+        raise InvalidInputError(f"stroke {index} has no points")
+    for j, point in enumerate(stroke):
+        if isinstance(point, np.ndarray):
+            point = point.tolist()
+        if (isinstance(point, (str, bytes)) or not isinstance(point, Sequence) or len(point) != 2
+                or not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in point)):
+            raise InvalidInputError(f"stroke {index}, point {j}: {str(point)[:40]} is not [x, y], two numbers")
+    return np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
 
 
 def ink_scale(strokes: list[np.ndarray]) -> float:
