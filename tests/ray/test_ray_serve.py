@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from mathlens.config import ServeConfig
+from mathlens.config import DecodeConfig, ServeConfig
+from mathlens.inference.preprocess import preprocess_views
 
 # Ray Serve itself still uses pydantic v1-style Field arguments.
 pytestmark = [pytest.mark.ray, pytest.mark.slow, pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")]
@@ -58,6 +59,7 @@ def test_two_replicas_answer_concurrent_requests(served, fixtures):
     assert [r.status_code for r in responses] == [200] * 16
     bodies = [r.json() for r in responses]
     assert all(b["latex"] and 0.0 <= b["confidence"] <= 1.0 for b in bodies)
+    assert all(b["unsure"] is None or isinstance(b["unsure"], str) for b in bodies)
     assert len({b["latex"] for b in bodies}) == 1  # same image, same answer, whichever replica and batch
     stats = httpx.get(served + "/v1/stats", timeout=10).json()  # one replica's counters
     assert stats["num_images"] >= 1 and stats["num_batches"] >= 1 and stats["num_errors"] == 0
@@ -81,7 +83,7 @@ def test_health(served):
 
 def test_app_decodes_through_the_serve_batcher(predictor, fixtures):
     """decode_with reroutes create_app's decoding (no cluster: the seam Ray Serve relies on)."""
-    from mathlens.server.app import create_app
+    from mathlens.server.app import conclude, create_app
     from mathlens.server.ray_app import ServeBatcher, decode_with
 
     calls = []
@@ -104,3 +106,10 @@ def test_app_decodes_through_the_serve_batcher(predictor, fixtures):
     response = asyncio.run(request())
     assert response.status_code == 200 and response.json()["latex"]
     assert calls == [2] * len(predictor.preprocess_config.picture_views) and batcher.queue_depth == 0
+    # The predictor's own answer from the same readings (each view alone), doubt included.
+    decode = DecodeConfig(beam_size=2)
+    views = preprocess_views(png, predictor.preprocess_config)
+    expected = conclude(predictor, [predictor.predict([view], decode)[0] for view in views])
+    body = response.json()
+    assert (body["latex"], body["unsure"]) == (expected.latex, expected.unsure)
+    assert body["confidence"] == pytest.approx(expected.confidence, rel=1e-6)

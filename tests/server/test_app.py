@@ -46,6 +46,10 @@ def assert_good_answer(response: httpx.Response, expected, confidence_tol: float
     body = response.json()
     assert body["latex"] == expected.latex and body["tokens"] == list(expected.tokens)
     assert body["confidence"] == pytest.approx(expected.confidence, rel=confidence_tol) and body["ms"] > 0
+    if confidence_tol <= 1e-6:  # a doubt drawn from the confidence may change with it
+        assert body["unsure"] == expected.unsure
+    else:
+        assert body["unsure"] is None or isinstance(body["unsure"], str)
 
 
 def test_recognize_multipart_upload(server, good_png, expected):

@@ -26,6 +26,7 @@ def assert_answer(response: httpx.Response, expected) -> None:
     body = response.json()
     assert body["latex"] == expected.latex and body["tokens"] == list(expected.tokens)
     assert body["confidence"] == pytest.approx(expected.confidence) and body["ms"] > 0
+    assert body["unsure"] == expected.unsure
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sized
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence, Sized
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -96,8 +96,16 @@ class ServerState:
                                           self.cfg.max_pixels, self.cfg.views)
 
     async def read(self, views: list[np.ndarray], decode: DecodeConfig) -> Prediction:
-        """Each view batched with other requests' images; the reading they agree on."""
-        return agree(await asyncio.gather(*(self.batcher.submit(view, decode) for view in views)))
+        """Each view batched with other requests' images; the answer concluded from their readings."""
+        return conclude(self.predictor, await asyncio.gather(*(self.batcher.submit(view, decode) for view in views)))
+
+
+def conclude(predictor: ServablePredictor, readings: Sequence[Prediction]) -> Prediction:
+    """One input's readings (a view each) -> the answer, as `Predictor.predict_views` gives it: by
+    the predictor's own rule where it has one (`conclude`: calibrated confidence, `unsure`), else
+    the views' vote."""
+    rule: Callable[[Sequence[Prediction]], Prediction] | None = getattr(predictor, "conclude", None)
+    return rule(readings) if rule is not None else agree(readings)
 
 
 def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -> FastAPI:
@@ -240,7 +248,7 @@ async def _decode_item(state: ServerState, item: list[np.ndarray] | InvalidInput
 
 def _response(pred: Prediction, start: float) -> RecognizeResponse:
     return RecognizeResponse(latex=pred.latex, confidence=pred.confidence, tokens=list(pred.tokens),
-                             ms=round((time.perf_counter() - start) * 1000, 1))
+                             unsure=pred.unsure, ms=round((time.perf_counter() - start) * 1000, 1))
 
 
 async def _with_timeout(work: Awaitable[T], timeout_s: float) -> T:

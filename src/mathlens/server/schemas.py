@@ -46,6 +46,10 @@ class RecognizeResponse(BaseModel):
     latex: str = Field(description="compact LaTeX, braces and environments balanced")
     confidence: float = Field(ge=0.0, le=1.0, description="geometric mean of the token probabilities")
     tokens: list[str] = Field(description="the normalized tokens the LaTeX was built from")
+    unsure: str | None = Field(description="why this reading should not be trusted (e.g. \"low confidence\", "
+                                           "\"too little ink to be a formula\"): show it to the user beside the "
+                                           "LaTeX; null when the model has no such doubt",
+                               examples=[None, "low confidence"])
     ms: float = Field(description="server time for this request (or batch item), in milliseconds")
 
 
