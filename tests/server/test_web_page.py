@@ -192,14 +192,116 @@ def test_dropped_image_is_recognized(page, fixtures):
     expect_result(page, response.value.json())
 
 
-def test_a_server_error_is_shown(page):
+def expect_no_result(page) -> None:
+    """Nothing left of an earlier reading: no LaTeX to copy, no confidence, no warning, no preview."""
     from playwright.sync_api import expect
 
+    expect(page.locator("#latex")).to_have_value("")
+    expect(page.locator("#confidence")).to_be_hidden()
+    expect(page.locator("#unsure")).to_be_hidden()
+    expect(page.locator("#copy")).to_be_disabled()
+    expect(page.locator("#preview .katex")).to_have_count(0)
+    expect(page.locator("#preview")).to_have_attribute("data-empty", "true")
+
+
+def test_a_server_error_is_shown_and_clears_the_previous_reading(page, fixtures):
+    from playwright.sync_api import expect
+
+    with page.expect_response(lambda r: r.url.endswith("/v1/recognize"), timeout=WAIT_MS) as response:
+        page.set_input_files("#file-input", fixtures / "quadratic.png")
+    expect_result(page, response.value.json())
     with page.expect_response(lambda r: r.url.endswith("/v1/recognize"), timeout=WAIT_MS) as response:
         page.set_input_files("#file-input", files=[{"name": "notes.txt", "mimeType": "text/plain",
                                                     "buffer": b"not a formula"}])
     assert response.value.status == 422
     expect(page.locator("#status")).to_have_text(re.compile(r"Could not recognize: .*not a recognised image"))
+    expect_no_result(page)
+    expect(page.locator("#image-preview")).to_be_hidden()  # not the previous picture beside the error
+
+
+def test_a_file_the_browser_cannot_show_gets_no_broken_thumbnail(page, fixtures):
+    """Claimed to be a PNG but is not: the browser cannot draw it, so no thumbnail (no broken-image
+    icon); the server says why; a good image afterwards shows its thumbnail again."""
+    from playwright.sync_api import expect
+
+    with page.expect_response(lambda r: r.url.endswith("/v1/recognize"), timeout=WAIT_MS) as response:
+        page.set_input_files("#file-input", files=[{"name": "scan.png", "mimeType": "image/png",
+                                                    "buffer": b"\x89PNG\r\n\x1a\n not really"}])
+    assert response.value.status == 422
+    detail = response.value.json()["detail"]
+    expect(page.locator("#status")).to_have_text(f"Could not recognize: {detail}")
+    expect(page.locator("#image-preview")).to_be_hidden()
+    expect(page.locator("#image-preview")).not_to_have_attribute("src", re.compile("."))
+    expect(page.locator("#image-name")).to_have_text("scan.png")
+    expect_no_result(page)
+    with page.expect_response(lambda r: r.url.endswith("/v1/recognize"), timeout=WAIT_MS) as response:
+        page.set_input_files("#file-input", fixtures / "quadratic.png")
+    expect_result(page, response.value.json())
+    expect(page.locator("#image-preview")).to_be_visible()
+
+
+class DoubtfulPredictor:
+    """A fake model whose reading the test sets; `unsure` is the doubt the page must show."""
+
+    model_dir = Path("/nonexistent")
+    vocab = ("<pad>", "<s>", "</s>", "x")
+
+    def __init__(self) -> None:
+        from mathlens.inference.predictor import Prediction
+
+        self.reading = Prediction(r"\frac{1}{x}", 0.42, ("\\frac", "{", "1", "}", "{", "x", "}"),
+                                  unsure="too little ink to be a formula")
+
+    @property
+    def preprocess_config(self):
+        from mathlens.config import PreprocessConfig
+
+        return PreprocessConfig()
+
+    def predict(self, arrays, cfg=None) -> list:
+        return [self.reading for _ in arrays]
+
+
+def test_an_unsure_reading_shows_a_warning_until_the_next_reading(browser, start_server, fixtures):
+    from dataclasses import replace
+
+    from playwright.sync_api import expect
+
+    fake = DoubtfulPredictor()
+    with start_server(fake, ServeConfig(batch_wait_ms=1, timeout_s=10)) as server:
+        page = browser.new_page()
+        try:
+            expect.set_options(timeout=WAIT_MS)
+            page.goto(server.url + "/")
+            page.wait_for_function("() => window.katex !== undefined", timeout=WAIT_MS)
+            with page.expect_response(lambda r: r.url.endswith("/v1/recognize"), timeout=WAIT_MS) as response:
+                page.set_input_files("#file-input", fixtures / "quadratic.png")
+            assert response.value.json()["unsure"] == "too little ink to be a formula"
+            expect_result(page, response.value.json())
+            warning = page.locator("#unsure")
+            expect(warning).to_be_visible()
+            expect(warning).to_have_text("Unsure: too little ink to be a formula")
+            expect(page.locator("#copy")).to_be_enabled()  # a warning, not a refusal
+            if os.environ.get("MATHLENS_PAGE_SCREENSHOT"):
+                page.screenshot(path=os.environ["MATHLENS_PAGE_SCREENSHOT"].replace(".png", "-unsure.png"),
+                                full_page=True)
+
+            fake.reading = replace(fake.reading, confidence=0.97, unsure=None)
+            with page.expect_response(lambda r: r.url.endswith("/v1/recognize"), timeout=WAIT_MS) as response:
+                page.set_input_files("#file-input", fixtures / "quadratic.png")
+            expect_result(page, response.value.json())
+            expect(warning).to_be_hidden()
+
+            fake.reading = replace(fake.reading, unsure="low confidence")
+            with page.expect_response(lambda r: r.url.endswith("/v1/recognize"), timeout=WAIT_MS):
+                page.set_input_files("#file-input", fixtures / "quadratic.png")
+            expect(warning).to_have_text("Unsure: low confidence")
+            with page.expect_response(lambda r: r.url.endswith("/v1/recognize"), timeout=WAIT_MS):
+                page.set_input_files("#file-input", files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                                            "buffer": b"not a formula"}])
+            expect_no_result(page)  # an error clears the warning with the reading
+        finally:
+            page.close()
 
 
 def test_page_works_without_katex(browser, page_server):

@@ -11,7 +11,7 @@ const ui = {
   dropzone: $("dropzone"), fileInput: $("file-input"), chooseFile: $("choose-file"),
   imagePreview: $("image-preview"), imageName: $("image-name"),
   pad: $("pad"), padHint: $("pad-hint"), undo: $("undo"), clear: $("clear"),
-  status: $("status"), latex: $("latex"), confidence: $("confidence"), copy: $("copy"),
+  status: $("status"), latex: $("latex"), confidence: $("confidence"), unsure: $("unsure"), copy: $("copy"),
   preview: $("preview"), previewNote: $("preview-note"),
 };
 
@@ -35,6 +35,7 @@ async function recognize(url, init) {
   } catch (err) {
     if (err.name === "AbortError" || seq !== requestSeq) return;
     const message = err instanceof TypeError ? "cannot reach the server" : err.message;
+    clearResult();  // the previous reading is not an answer for this input: never one click from the clipboard
     setStatus(`Could not recognize: ${message}`, "error");
   }
 }
@@ -45,7 +46,7 @@ function setStatus(text, kind = "") {
   document.getElementById("result").setAttribute("aria-busy", String(kind === "busy"));
 }
 
-function showResult({ latex, confidence, ms }) {
+function showResult({ latex, confidence, ms, unsure }) {
   ui.latex.value = latex;
   const percent = Math.round(confidence * 100);
   const level = confidence >= 0.8 ? "high" : confidence >= 0.5 ? "medium" : "low";
@@ -53,8 +54,25 @@ function showResult({ latex, confidence, ms }) {
   strong.className = level;
   strong.textContent = `${percent}%`;
   ui.confidence.replaceChildren("Confidence ", strong, ` · ${Math.round(ms)} ms`);
-  ui.confidence.title = "the model's own estimate: geometric mean of its token probabilities";
+  ui.confidence.title = "the model's own estimate of how likely this reading is right";
   ui.confidence.hidden = false;
+  showUnsure(unsure);
+  onLatexChanged();
+}
+
+// The model's own doubt about a reading ("low confidence", ...): check the LaTeX before using it.
+function showUnsure(reason) {
+  ui.unsure.textContent = reason ? `Unsure: ${reason}` : "";
+  ui.unsure.title = reason ? "the model doubts this reading: check it against the picture before using it" : "";
+  ui.unsure.hidden = !reason;
+}
+
+// No reading: empty LaTeX, no confidence, no warning, an empty preview, Copy disabled.
+function clearResult() {
+  ui.latex.value = "";
+  ui.confidence.replaceChildren();
+  ui.confidence.hidden = true;
+  showUnsure(null);
   onLatexChanged();
 }
 
@@ -75,18 +93,25 @@ function usableFile(transfer) {
 
 let previewUrl = null;
 
-function recognizeFile(file) {
+function hideImagePreview() {
+  ui.imagePreview.hidden = true;
+  ui.imagePreview.removeAttribute("src");
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = null;
+}
+
+// The thumbnail appears only once the browser has drawn it: a file it cannot show (not an image,
+// damaged, a format it lacks) gets no broken-image icon; the server's answer says what is wrong.
+ui.imagePreview.addEventListener("load", () => { if (previewUrl) ui.imagePreview.hidden = false; });
+ui.imagePreview.addEventListener("error", () => { if (previewUrl) hideImagePreview(); });
+
+function recognizeFile(file) {
+  hideImagePreview();
   const name = file.name && file.name !== "image.png" ? file.name : "";
   if (file.type.startsWith("image/") && !isInk(file)) {
     previewUrl = URL.createObjectURL(file);
-    ui.imagePreview.src = previewUrl;
     ui.imagePreview.alt = name ? `the chosen image, ${name}` : "the pasted image";
-    ui.imagePreview.hidden = false;
-  } else {
-    ui.imagePreview.hidden = true;
-    ui.imagePreview.removeAttribute("src");
+    ui.imagePreview.src = previewUrl;
   }
   ui.imageName.textContent = name;
   ui.imageName.hidden = !name;
