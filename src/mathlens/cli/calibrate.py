@@ -23,6 +23,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--write", action="store_true", help="also store the calibration in MODEL_DIR/model.json")
     add_datasets_argument(p)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--limit", type=int, default=None, help="at most N samples of each set (a quick look, not a release)")
     p.set_defaults(run=run)
 
 
@@ -44,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
         path = set_dir(name, datasets, args.val_dir)
         if name not in IN_PLACE and not is_built(path):
             build_valsets([name], datasets, args.val_dir)
-        samples = load_samples(path)[start:end]
-        label = f"{name}[{start}:{end or len(samples) + start}]"
+        samples = load_samples(path)[start:end][: args.limit]
+        label = f"{name}[{start}:{start + len(samples)}]"
         with tqdm(total=len(samples), desc=label, unit="img", file=sys.stderr, disable=None) as bar:
             readings[label] = cal.collect(predictor, samples, args.out / f"readings_{label}.jsonl", progress=bar.update)
     fit_labels, report_labels = list(readings)[: len(FIT_SETS)], list(readings)[len(FIT_SETS):]
