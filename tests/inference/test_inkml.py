@@ -106,7 +106,8 @@ def test_stroke_lists_are_validated():
                          ([[(0, float("nan"))]], "coordinate nan out of range"), ([["ab"]], "point 0: ab is not"),
                          ([[(0, 0)], [(0, 0), (1, 2, 3)]], r"stroke 1, point 1: \(1, 2, 3\) is not \[x, y\]"),
                          ([[(0, 0, 5), (10, 10, 5)]], "point 0"), ([[(1,)]], "point 0"), ([[["1", "2"]]], "point 0"),
-                         ([[(True, False)]], "point 0"), ([[(0, 0), (1e300, 1e300)]], "coordinate 1e[+]300 out of range"),
+                         ([[(True, False)]], "point 0"),
+                         ([[(0, 0), (1e300, 1e300)]], "coordinate 1e[+]300 out of range"),
                          ([[(0, 0), (0, -float("inf"))]], "coordinate -inf out of range")]:
         with pytest.raises(InvalidInputError, match=message):
             strokes_from_lists(bad)

@@ -1,7 +1,8 @@
 """`mathlens batch PATH [PATH ...] --output out.jsonl`: large image sets on a Ray cluster (Ray Data).
 
-Same inputs, records and resume rule as `mathlens predict --output`, but the model copies are Ray
-actors, on this machine or across a cluster (--address). Needs the ray extra.
+Same inputs, records, resume rule (failed inputs are tried again) and exit codes as `mathlens
+predict --output`, but the model copies are Ray actors, on this machine or across a cluster
+(--address). Needs the ray extra.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("batch", help="recognize many images with Ray Data (needs: pip install 'mathlens[ray]')")
     p.add_argument("paths", nargs="+", type=Path, help="files or directories (walked recursively)")
     p.add_argument("--output", type=Path, required=True,
-                   help="append results to this .jsonl or .csv file; a rerun skips inputs already in it")
+                   help="append results to this .jsonl or .csv file; a rerun skips the inputs already read "
+                        "and tries the failed ones again")
     p.add_argument("--address", default=None,
                    help="Ray cluster to use: 'auto' (one started with `ray start` on this machine) or "
                         "ray://HEAD:10001; default: start a local Ray instance for this run")
@@ -40,13 +42,13 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         raise MathlensError("batch needs the ray extra: pip install 'mathlens[ray]'") from None
 
-    from mathlens.cli.predict import expand_paths
+    from mathlens.cli.predict import find_inputs
     from mathlens.config import DecodeConfig
     from mathlens.jobs.ray_batch import predict_dataset
 
     if args.beam < 1 or args.threads < 1 or args.batch_size < 1 or (args.actors is not None and args.actors < 1):
         raise MathlensError("--beam, --threads, --batch-size and --actors must be at least 1")
-    inputs = list(expand_paths(args.paths))
+    inputs = find_inputs(args.paths)
     started_local = not ray.is_initialized() and args.address is None
     try:
         ray.init(address=args.address or "local", ignore_reinit_error=True)
@@ -62,6 +64,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if started_local:
             ray.shutdown()
-    print(f"mathlens: {summary.num_done} done ({summary.num_failed} unreadable) by {summary.num_actors} actor(s) "
-          f"in {summary.seconds:g} s, {summary.num_skipped} already in {args.output}", file=sys.stderr)
-    return 0
+    print(f"mathlens: {summary.describe(args.output)} ({summary.num_actors} actor(s), {summary.seconds:g} s)",
+          file=sys.stderr)
+    return 2 if summary.num_failed else 0

@@ -2,7 +2,8 @@
 
 Prints to stdout (plain, or one JSON object per line with --jsonl), or appends to a JSONL/CSV
 file with --output, which makes the run resumable: rerun the same command after an interruption
-and only the missing inputs are done.
+and only the inputs not yet read are done, failed ones again (jobs/batch.py: the last line of a
+path is its result). Exit code 2 when any input of this run failed, or when the paths hold no input.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".g
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("predict", help="recognize formula images and InkML files")
     p.add_argument("paths", nargs="+", type=Path, help="files or directories (walked recursively)")
-    p.add_argument("--jsonl", action="store_true", help='one JSON object per input: {"path", "latex", "confidence"}')
+    p.add_argument("--jsonl", action="store_true",
+                   help='one JSON object per input: {"path", "latex", "confidence"} and "unsure" (why) when '
+                        'the reading should not be trusted, or {"path", "error"}')
     p.add_argument("--output", type=Path, default=None,
-                   help="append results to this .jsonl or .csv file; a rerun skips inputs already in it")
+                   help="append results to this .jsonl or .csv file; a rerun skips the inputs already read "
+                        "and tries the failed ones again")
     add_decode_arguments(p)
     p.add_argument("--workers", type=int, default=1, help="worker processes, each with its own model")
     p.add_argument("--threads", type=int, default=2, help="onnxruntime threads per process")
@@ -42,6 +46,25 @@ def expand_paths(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
+def find_inputs(paths: list[Path]) -> list[Path]:
+    """expand_paths, saying which directories hold no input: a wrong folder must not pass for a
+    finished job. Raises MathlensError (exit 2) when there is nothing at all to read."""
+    from mathlens.errors import MathlensError
+
+    inputs = []
+    empty = []
+    for path in paths:
+        found = list(expand_paths([path]))
+        if not found:
+            empty.append(str(path))
+        inputs += found
+    if not inputs:
+        raise MathlensError(f"no images or InkML files in {', '.join(empty)}")
+    for folder in empty:
+        print(f"mathlens: no images or InkML files in {folder}", file=sys.stderr)
+    return inputs
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -50,13 +73,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.beam < 1 or args.workers < 1 or args.threads < 1 or args.batch_size < 1:
         raise MathlensError("--beam, --workers, --threads and --batch-size must be at least 1")
-    inputs = list(expand_paths(args.paths))
+    inputs = find_inputs(args.paths)
     settings = JobSettings(args.model_dir, args.beam, args.threads, args.batch_size, args.views)
     with tqdm(total=len(inputs), unit="img", file=sys.stderr, disable=len(inputs) < 10 or None) as bar:
         if args.output is not None:
-            num_done, num_skipped = run_to_file(inputs, args.output, settings, args.workers, progress=bar.update)
-            print(f"mathlens: {num_done} done, {num_skipped} already in {args.output}", file=sys.stderr)
-            return 0
+            summary = run_to_file(inputs, args.output, settings, args.workers, progress=bar.update)
+            bar.close()
+            print(f"mathlens: {summary.describe(args.output)}", file=sys.stderr)
+            return 2 if summary.num_failed else 0
         num_failed = 0
         for records in run_batch(inputs, settings, args.workers):
             for record in records:
@@ -68,9 +92,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _emit(record: dict[str, Any], as_json: bool, single: bool) -> None:
+    """One result on stdout; errors, and why a reading should not be trusted, on stderr (the
+    LaTeX is still printed: the reader decides, warned)."""
     if as_json:
         print(json.dumps(record, ensure_ascii=False))
     elif "error" in record:
         print(f"mathlens: {record['path']}: {record['error']}", file=sys.stderr)
     else:
+        if record.get("unsure"):
+            print(f"mathlens: {record['path']}: unsure: {record['unsure']}", file=sys.stderr)
         print(record["latex"] if single else f"{record['path']}\t{record['latex']}")

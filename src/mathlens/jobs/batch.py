@@ -1,7 +1,13 @@
 """Batch jobs over many images: results appended to a JSONL or CSV file, resumable, multi-process.
 
 A result is written (and flushed) as soon as its chunk is decoded, so an interrupted run loses
-at most the chunks in flight; rerunning the same command skips every path already in the file.
+at most the chunks in flight. Rerunning the same command skips every path already read, and
+tries again the paths whose line is an error (a file since fixed, a disk that was unmounted):
+the new line is appended, so a path can have several lines, and the last line of a path is its
+result (`latest_records`). The Ray Data job (`ray_batch.py`) follows the same rule.
+
+One line per input: {"path", "latex", "confidence"} with "unsure" added when the reading should
+not be trusted (why), or {"path", "error"}; a CSV has the columns CSV_FIELDS, empty where absent.
 """
 
 from __future__ import annotations
@@ -15,13 +21,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from mathlens.config import DEFAULT_BEAM
+from mathlens.errors import MathlensError
 
 logger = logging.getLogger(__name__)
 
-CSV_FIELDS = ("path", "latex", "confidence", "error")
+CSV_FIELDS = ("path", "latex", "confidence", "unsure", "error")
 
 
 @dataclass(frozen=True)
@@ -33,27 +40,64 @@ class JobSettings:
     views: bool = True
 
 
+@dataclass(frozen=True)
+class JobSummary:
+    num_read: int  # inputs of this run that got a reading
+    num_failed: int  # inputs of this run that could not be read (an {"error"} line; a rerun tries them again)
+    num_skipped: int  # already read by an earlier run
+
+    def describe(self, output: Path) -> str:
+        """What a job command says when it ends: "3 read, 2 failed, 5 already in out.jsonl"."""
+        return f"{self.num_read} read, {self.num_failed} failed, {self.num_skipped} already in {output}"
+
+
 def result_record(path: Path, pred: Any) -> dict[str, Any]:
+    """A Prediction as one output line; "unsure" only when set, so a plain reading stays three fields."""
     if pred.error is not None:
         return {"path": str(path), "error": pred.error}
-    return {"path": str(path), "latex": pred.latex, "confidence": pred.confidence}
+    record = {"path": str(path), "latex": pred.latex, "confidence": pred.confidence}
+    if pred.unsure:
+        record["unsure"] = pred.unsure
+    return record
+
+
+def latest_records(output: Path) -> dict[str, dict[str, Any]]:
+    """Each path's last complete line in `output` (JSONL or CSV): its result, by the resume rule.
+
+    A torn last line is ignored; CSV rows come back without their empty columns.
+    """
+    if not output.exists():
+        return {}
+    latest: dict[str, dict[str, Any]] = {}
+    with output.open("rb") as f:
+        lines = _complete_lines(f)
+        if output.suffix.lower() == ".csv":
+            for row in csv.DictReader(lines):
+                record = {k: v for k, v in row.items() if k is not None and v}
+                if record.get("path"):
+                    latest[record["path"]] = record
+            return latest
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("path"), str):
+                latest[record["path"]] = record
+    return latest
+
+
+def _complete_lines(f: BinaryIO) -> Iterator[str]:
+    """The lines of a file that end in a newline: a run killed mid-write leaves a torn last line."""
+    for raw in f:
+        if not raw.endswith(b"\n"):
+            return
+        yield raw.decode("utf-8", errors="replace")
 
 
 def done_paths(output: Path) -> set[str]:
-    """Paths that already have a complete result line in `output` (a torn last line is ignored)."""
-    if not output.exists():
-        return set()
-    done = set()
-    with output.open(encoding="utf-8", newline="") as f:
-        if output.suffix.lower() == ".csv":
-            done = {row["path"] for row in csv.DictReader(f) if row.get("path")}
-        else:
-            for line in f:
-                try:
-                    done.add(json.loads(line)["path"])
-                except (json.JSONDecodeError, KeyError):
-                    continue
-    return done
+    """Paths already read: their last line in `output` is a reading, not an error."""
+    return {path for path, record in latest_records(output).items() if "error" not in record}
 
 
 class ResultWriter:
@@ -65,6 +109,8 @@ class ResultWriter:
         output.parent.mkdir(parents=True, exist_ok=True)
         _drop_torn_last_line(output)
         new_file = not output.exists() or output.stat().st_size == 0
+        if self.is_csv and not new_file:
+            _upgrade_csv_columns(output)
         self.file: TextIO = output.open("a", encoding="utf-8", newline="")
         self.csv = csv.DictWriter(self.file, CSV_FIELDS) if self.is_csv else None
         if self.csv is not None and new_file:
@@ -90,6 +136,26 @@ def _drop_torn_last_line(output: Path) -> None:
     data = output.read_bytes()
     if not data.endswith(b"\n"):
         output.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
+def _upgrade_csv_columns(output: Path) -> None:
+    """A CSV written before a column was added gets the current header and columns, so that
+    appended rows line up; one with columns of its own is refused rather than rewritten."""
+    with output.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        columns = tuple(reader.fieldnames or ())
+        if columns == CSV_FIELDS:
+            return
+        if not set(columns) <= set(CSV_FIELDS) or "path" not in columns:
+            raise MathlensError(f"{output} has the columns {', '.join(columns)}, not mathlens results "
+                                f"({', '.join(CSV_FIELDS)}): write to another file")
+        rows = list(reader)
+    tmp = output.with_name(output.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows({k: row.get(k) or "" for k in CSV_FIELDS} for row in rows)
+    os.replace(tmp, output)
 
 
 _worker_recognizer: Any = None
@@ -123,16 +189,18 @@ def run_batch(paths: list[Path], settings: JobSettings, workers: int = 1) -> Ite
 
 
 def run_to_file(paths: list[Path], output: Path, settings: JobSettings, workers: int = 1,
-                progress: Callable[[int], None] | None = None) -> tuple[int, int]:
-    """Resume-aware job: returns (number newly done, number skipped as already in `output`)."""
+                progress: Callable[[int], None] | None = None) -> JobSummary:
+    """Resume-aware job: reads the paths not yet read in `output` (failed ones again) and appends."""
     done = done_paths(output)
     todo = [p for p in paths if str(p) not in done]
+    num_failed = 0
     writer = ResultWriter(output)
     try:
         for records in run_batch(todo, settings, workers):
             writer.write(records)
+            num_failed += sum("error" in r for r in records)
             if progress:
                 progress(len(records))
     finally:
         writer.close()
-    return len(todo), len(paths) - len(todo)
+    return JobSummary(len(todo) - num_failed, num_failed, len(paths) - len(todo))

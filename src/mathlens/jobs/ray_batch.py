@@ -3,9 +3,10 @@
 The driver lists the files; a fixed pool of Ray actors, each holding one Predictor, reads,
 preprocesses and decodes them in batches (`map_batches` with a class, one actor per model copy);
 results stream back to the driver in input order and are appended to the output as they come,
-with the same records and resume rule as `mathlens predict --output`: one line per input,
-{"path", "latex", "confidence"} or {"path", "error"} for a file that cannot be read, and a rerun
-skips the paths already in the file.
+with the same records and resume rule as `mathlens predict --output` (jobs/batch.py): one line
+per input, {"path", "latex", "confidence"} ("unsure" added when set) or {"path", "error"} for a
+file that cannot be read; a rerun skips the paths already read and tries the failed ones again,
+appending, and the last line of a path is its result.
 
 On a cluster of several machines every node must see the files at the same absolute paths (a
 shared filesystem) and have mathlens installed. Needs the `ray` extra; Ray is imported here only.
@@ -24,16 +25,13 @@ import numpy as np
 
 from mathlens.config import DecodeConfig
 from mathlens.errors import MathlensError
-from mathlens.jobs.batch import ResultWriter, done_paths, result_record
+from mathlens.jobs.batch import JobSummary, ResultWriter, done_paths, result_record
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class RayBatchSummary:
-    num_done: int  # inputs handled in this run, failed ones included
-    num_failed: int  # of those, inputs that could not be read (an {"error"} line)
-    num_skipped: int  # already in the output file from an earlier run
+class RayBatchSummary(JobSummary):
     num_actors: int  # model copies used (no more than there were blocks of work)
     seconds: float
 
@@ -48,11 +46,10 @@ class RecognizeBatch:
                                      max_batch_size=max_batch_size, decode=decode)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
-        """{"path", "file"} columns in; "path", "latex", "confidence", "error" out (None where absent)."""
+        """{"path", "file"} columns in; "path", "latex", "confidence", "unsure", "error" out (None where absent)."""
         preds = self.recognizer.recognize_batch([Path(str(f)) for f in batch["file"]], errors="return")
         records = [result_record(Path(str(path)), pred) for path, pred in zip(batch["path"], preds)]
-        return {"path": [r["path"] for r in records], "latex": [r.get("latex") for r in records],
-                "confidence": [r.get("confidence") for r in records], "error": [r.get("error") for r in records]}
+        return {key: [r.get(key) for r in records] for key in ("path", "latex", "confidence", "unsure", "error")}
 
 
 def predict_dataset(paths: Sequence[Path], out_path: Path, *, model_dir: Path | None = None,
@@ -101,7 +98,7 @@ def predict_dataset(paths: Sequence[Path], out_path: Path, *, model_dir: Path | 
         finally:
             context.execution_options.preserve_order = preserve_order
             writer.close()
-    return RayBatchSummary(len(todo), num_failed, len(paths) - len(todo), num_used,
+    return RayBatchSummary(len(todo) - num_failed, num_failed, len(paths) - len(todo), num_used,
                            round(time.perf_counter() - start, 2))
 
 
@@ -115,6 +112,10 @@ def _write(writer: ResultWriter, records: list[dict[str, Any]], progress: Callab
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:
+    """A Ray Data row back to result_record's line (its None columns dropped)."""
     if row["error"] is not None:
         return {"path": row["path"], "error": row["error"]}
-    return {"path": row["path"], "latex": row["latex"], "confidence": row["confidence"]}
+    record = {"path": row["path"], "latex": row["latex"], "confidence": row["confidence"]}
+    if row.get("unsure"):
+        record["unsure"] = row["unsure"]
+    return record
