@@ -271,3 +271,9 @@ def test_views_of_bad_input_raise_the_same_clear_errors(fixtures):
         preprocess_views(b"<ink><trace>1 2, 3", CFG)
     with pytest.raises(InvalidInputError, match="not a recognised image format"):
         preprocess_views(b"GIF89a not really", CFG)
+
+
+def test_a_file_named_inkml_is_judged_as_ink(tmp_path):
+    (tmp_path / "note.inkml").write_text("hello, not ink")
+    with pytest.raises(InvalidInputError, match="not InkML"):
+        preprocess(tmp_path / "note.inkml", CFG)

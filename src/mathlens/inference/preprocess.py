@@ -341,9 +341,10 @@ def preprocess_views(source: ImageInput | Ink, cfg: PreprocessConfig, views: boo
 
 
 def _views(source: ImageInput | Ink, cfg: PreprocessConfig, views: bool, max_pixels: int) -> list[np.ndarray]:
+    named_ink = isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".inkml"
     if isinstance(source, (str, Path)):
         source = _read_bytes(source)
-    if isinstance(source, bytes) and looks_like_inkml(source):
+    if isinstance(source, bytes) and (named_ink or looks_like_inkml(source)):  # a file named .inkml is judged as ink
         source = parse_inkml(source)
     if isinstance(source, Ink):
         scales = view_scales(cfg.ink_views, views)
