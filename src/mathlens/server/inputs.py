@@ -23,6 +23,7 @@ from mathlens.config import PreprocessConfig, ServeConfig
 from mathlens.inference.inkml import Ink, Strokes, strokes_from_lists
 from mathlens.errors import InvalidInputError
 from mathlens.inference.preprocess import preprocess_views
+from mathlens.server.memory import release_after_large_picture
 from mathlens.server.schemas import BatchRequest, RecognizeRequest, StrokesRequest
 
 logger = logging.getLogger(__name__)
@@ -187,8 +188,14 @@ def check_size(data: bytes, cfg: ServeConfig) -> bytes:
 
 
 def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int | None, views: bool = True) -> list[np.ndarray]:
-    """Image or InkML bytes -> model input at each view's size; runs in the preprocessing pool."""
-    return preprocess_views(data, cfg, views, max_pixels)
+    """Image or InkML bytes -> model input at each view's size; runs in the preprocessing pool.
+
+    A large picture's memory is given back once it is read, also when it could not be (memory.py).
+    """
+    try:
+        return preprocess_views(data, cfg, views, max_pixels)
+    finally:
+        release_after_large_picture(data)
 
 
 def prepare_strokes(strokes: Strokes, cfg: PreprocessConfig, max_pixels: int | None, views: bool = True) -> list[np.ndarray]:
