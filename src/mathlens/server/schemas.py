@@ -6,8 +6,8 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# The beam's range is the server's (ServeConfig.max_beam), so it is checked by the server
-# (inputs.read_beam), not here, and written into the OpenAPI schema by `request_body_spec`.
+# The beam's range is the server's (ServeConfig.max_beam), so the server checks it (inputs.py),
+# not these models, and `request_body_spec` writes it into the OpenAPI schema.
 BEAM_HELP = ("beam size, from 1 (greedy decoding) to the server's `--max-beam`; "
              "default: the server's (`mathlens serve --beam`, 3)")
 
@@ -37,14 +37,17 @@ class StrokesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     strokes: list[list[list[float]]] = Field(
-        min_length=1, description="strokes, each a list of [x, y] points (a third value, such as time, is ignored)",
+        min_length=1, description="strokes, each a list of [x, y] points: exactly two numbers each (a point with a "
+                                  "third value, such as time or depth, is refused)",
         examples=[[[[10, 10], [10, 40]], [[0, 25], [20, 25]]]])
     beam: int | None = Field(None, description=BEAM_HELP)
 
 
 class RecognizeResponse(BaseModel):
     latex: str = Field(description="compact LaTeX, braces and environments balanced")
-    confidence: float = Field(ge=0.0, le=1.0, description="geometric mean of the token probabilities")
+    confidence: float = Field(ge=0.0, le=1.0, description="the model's estimate that the reading is exactly right "
+                                                           "(calibrated; for a model without a calibration, the "
+                                                           "geometric mean of the token probabilities)")
     tokens: list[str] = Field(description="the normalized tokens the LaTeX was built from")
     unsure: str | None = Field(description="why this reading should not be trusted (e.g. \"low confidence\", "
                                            "\"too little ink to be a formula\"): show it to the user beside the "
