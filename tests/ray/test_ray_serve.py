@@ -76,9 +76,12 @@ def test_bad_requests_get_4xx_with_a_message(served):
     assert too_big.status_code == 413
 
 
-def test_health(served):
+def test_health_and_docs(served):
     health = httpx.get(served + "/health", timeout=10)
     assert health.status_code == 200 and health.json()["model_loaded"] is True
+    docs = httpx.get(served + "/docs", timeout=10)  # Swagger UI from the replica's own files, no CDN
+    assert docs.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert httpx.get(served + "/static/vendor/swagger-ui/swagger-ui-bundle.js", timeout=10).status_code == 200
 
 
 def test_app_decodes_through_the_serve_batcher(predictor, fixtures):
