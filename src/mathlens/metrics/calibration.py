@@ -38,7 +38,6 @@ def collect(predictor: Any, samples: Sequence[Sample], out_path: Path, views: bo
     """Read every view of every sample (beam 3) and append one JSON line per sample to `out_path`;
     samples already there are skipped, so an interrupted run goes on where it stopped."""
     from mathlens.config import DecodeConfig
-    from mathlens.inference.preprocess import preprocess_views
 
     done = {json.loads(line)["path"] for line in out_path.read_text().splitlines()} if out_path.exists() else set()
     todo = [s for s in samples if str(s.image_path) not in done]
@@ -46,9 +45,12 @@ def collect(predictor: Any, samples: Sequence[Sample], out_path: Path, views: bo
     with out_path.open("a", encoding="utf-8") as out:
         for start in range(0, len(todo), batch_size):
             chunk = todo[start: start + batch_size]
-            groups = [preprocess_views(s.image_path, predictor.preprocess_config, views) for s in chunk]
-            preds = iter(predictor.predict([a for g in groups for a in g], DecodeConfig()))
+            groups = [_views_or_error(s, predictor, views) for s in chunk]
+            preds = iter(predictor.predict([a for g in groups if not isinstance(g, str) for a in g], DecodeConfig()))
             for sample, group in zip(chunk, groups):
+                if isinstance(group, str):  # nothing to judge: the user gets an error, not a confidence
+                    out.write(json.dumps({"path": str(sample.image_path), "error": group}) + "\n")
+                    continue
                 readings = [next(preds) for _ in group]
                 out.write(json.dumps({"path": str(sample.image_path), "reference": sample.reference, "views": [
                     {"latex": r.latex, "tokens": list(r.tokens), "confidence": r.confidence,
@@ -59,6 +61,16 @@ def collect(predictor: Any, samples: Sequence[Sample], out_path: Path, views: bo
     return out_path
 
 
+def _views_or_error(sample: Sample, predictor: Any, views: bool) -> list[np.ndarray] | str:
+    from mathlens.errors import MathlensError
+    from mathlens.inference.preprocess import preprocess_views
+
+    try:
+        return preprocess_views(sample.image_path, predictor.preprocess_config, views)
+    except MathlensError as err:
+        return str(err)
+
+
 def examples(path: Path, single_view: bool = False) -> list[Example]:
     """The answers in a `collect` file: the views' agreement, or (single_view) the first view alone."""
     from mathlens.inference.predictor import Prediction, agree
@@ -66,6 +78,8 @@ def examples(path: Path, single_view: bool = False) -> list[Example]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
+        if "error" in row:
+            continue
         readings = [Prediction(v["latex"], v["confidence"], tuple(v["tokens"]), signals=Signals(**v["signals"]))
                     for v in row["views"]]
         readings = readings[:1] if single_view else readings
