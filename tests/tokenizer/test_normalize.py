@@ -1,8 +1,7 @@
 import pytest
 
 from mathlens.errors import LatexSyntaxError
-from mathlens.tokenizer.lexer import detokenize, tokenize
-from mathlens.tokenizer.normalize import normalize, repair
+from mathlens.tokenizer.normalize import normalize
 
 GOLDEN = [
     ("x^2_i", "x ^ { 2 } _ { i }"),
@@ -77,18 +76,3 @@ def test_unbalanced_braces_raise():
         normalize("{x")
     with pytest.raises(LatexSyntaxError):
         normalize("x}")
-
-
-def test_repair_balances_model_output():
-    assert repair(["\\frac", "{", "a", "}", "{", "b"]) == ["\\frac", "{", "a", "}", "{", "b", "}"]
-    assert repair(["a", "}", "b"]) == ["a", "b"]
-    assert repair(["\\left", "(", "x"]) == ["\\left", "(", "x", "\\right", "."]
-    assert repair(["\\begin{matrix}", "a"]) == ["\\begin{matrix}", "a", "\\end{matrix}"]
-
-
-def test_repair_puts_bare_rows_in_an_environment():
-    assert detokenize(repair(tokenize(r"a&=b\\&=c"))) == r"\begin{aligned}a&=b\\&=c\end{aligned}"
-    assert detokenize(repair(tokenize(r"x+1\\y"))) == r"\begin{gathered}x+1\\y\end{gathered}"
-    assert repair(tokenize(r"a+b\\")) == ["a", "+", "b"]  # a trailing break draws an empty row
-    inside = tokenize(r"\left(\begin{array}{cc}a&b\\c&d\end{array}\right)")
-    assert repair(inside) == inside

@@ -18,7 +18,7 @@ from mathlens.errors import CheckpointError
 from mathlens.inference.calibration import Calibration, Signals, judge
 from mathlens.inference.preprocess import pad_batch
 from mathlens.tokenizer.lexer import detokenize
-from mathlens.tokenizer.normalize import repair
+from mathlens.tokenizer.repair import repair
 from mathlens.tokenizer.vocab import Vocab
 
 META_FILE = "model.json"
