@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mathlens.inference.inkml import Symbol, parse_inkml
-from mathlens.synth.symbol_swap import DIGITS, LETTERS, OPERATORS, SymbolBank, swap_symbols
+from mathlens.synth.symbol_swap import DIGITS, LETTERS, SymbolBank, swap_symbols
 
 CAPTION = "b x + 2 = 3".split()
 
