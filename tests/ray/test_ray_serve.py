@@ -86,7 +86,7 @@ def test_health_and_docs(served):
 
 def test_app_decodes_through_the_serve_batcher(predictor, fixtures):
     """decode_with reroutes create_app's decoding (no cluster: the seam Ray Serve relies on)."""
-    from mathlens.server.app import conclude, create_app
+    from mathlens.server.app import create_app
     from mathlens.server.ray_app import ServeBatcher, decode_with
 
     calls = []
@@ -112,7 +112,7 @@ def test_app_decodes_through_the_serve_batcher(predictor, fixtures):
     # The predictor's own answer from the same readings (each view alone), doubt included.
     decode = DecodeConfig(beam_size=2)
     views = preprocess_views(png, predictor.preprocess_config)
-    expected = conclude(predictor, [predictor.predict([view], decode)[0] for view in views])
+    expected = predictor.conclude([predictor.predict([view], decode)[0] for view in views])
     body = response.json()
     assert (body["latex"], body["unsure"]) == (expected.latex, expected.unsure)
     assert body["confidence"] == pytest.approx(expected.confidence, rel=1e-6)

@@ -37,6 +37,11 @@ class FixedPredictor:
         self.beams.append(cfg.beam_size)
         return [self.reading for _ in arrays]
 
+    def conclude(self, readings):
+        from mathlens.inference.predictor import agree
+
+        return agree(readings)
+
 
 @pytest.fixture(scope="module")
 def png(fixtures) -> bytes:

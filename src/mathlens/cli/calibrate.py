@@ -36,16 +36,13 @@ def run(args: argparse.Namespace) -> int:
     from mathlens.inference.predictor import META_FILE, Predictor
     from mathlens.metrics import calibration as cal
     from mathlens.metrics.evaluate import load_samples
-    from mathlens.synth.valsets import IN_PLACE, build_valsets, is_built, set_dir
+    from mathlens.synth.valsets import ensure_set
 
     datasets = datasets_dir(args)
     predictor = Predictor(args.model_dir, num_threads=args.threads)
     readings = {}
     for name, start, end in FIT_SETS + REPORT_SETS:
-        path = set_dir(name, datasets, args.val_dir)
-        if name not in IN_PLACE and not is_built(path):
-            build_valsets([name], datasets, args.val_dir)
-        samples = load_samples(path)[start:end][: args.limit]
+        samples = load_samples(ensure_set(name, datasets, args.val_dir))[start:end][: args.limit]
         label = f"{name}[{start}:{start + len(samples)}]"
         with tqdm(total=len(samples), desc=label, unit="img", file=sys.stderr, disable=None) as bar:
             readings[label] = cal.collect(predictor, samples, args.out / f"readings_{label}.jsonl", progress=bar.update)

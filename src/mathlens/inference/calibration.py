@@ -17,9 +17,9 @@ import numpy as np
 
 FEATURES = ("mean_logp", "min_logp", "log_tokens", "agreement", "log_tokens_per_column",
             "two_views", "three_views")
-# Tokens per encoder column (8 px at the normalized scale). On validation data the most a right
-# reading needed was about 2 (`mathlens calibrate` reports it); hallucinations on a lone dash
-# or dot write 20 and more.
+# Tokens per encoder column (8 px at the normalized scale), the floor of the limit a calibration
+# carries: right readings of the validation sets needed at most 3.3 (`mathlens calibrate` reports
+# it and stores 1.5 times that); hallucinations on a lone dash or dot write 10 and more.
 MAX_TOKENS_PER_COLUMN = 4.0
 UNSURE_BELOW = 0.5  # more likely wrong than right
 

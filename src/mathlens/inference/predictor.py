@@ -88,10 +88,8 @@ class Predictor:
         best = agree(readings)
         if best.signals is None:
             return best
-        signals = replace(best.signals, agreement=sum(r.tokens == best.tokens for r in readings) / len(readings),
-                          num_views=len(readings))
-        confidence, unsure = judge(signals, self.calibration)
-        return replace(best, confidence=round(confidence, 4), unsure=unsure, signals=signals)
+        confidence, unsure = judge(best.signals, self.calibration)
+        return replace(best, confidence=round(confidence, 4), unsure=unsure)
 
     def _predict_batch(self, arrays: list[np.ndarray], cfg: DecodeConfig) -> list[Prediction]:
         images, mask = pad_batch(arrays)
@@ -114,10 +112,15 @@ def agree(readings: Sequence[Prediction]) -> Prediction:
     """The reading with the most confidence summed over the views that read it (ties: the first view).
 
     Views that misread an input seldom misread it the same way, so agreement outweighs one
-    view's certainty (docs/experiments.md, "Reading at several sizes").
+    view's certainty (docs/experiments.md, "Reading at several sizes"). Its signals, when it has
+    them, say how many views there were and what share of them read the same.
     """
     support: dict[tuple[str, ...], float] = defaultdict(float)
     for reading in readings:
         support[reading.tokens] += reading.confidence
     best = max(support, key=lambda tokens: support[tokens])
-    return max((r for r in readings if r.tokens == best), key=lambda r: r.confidence)
+    chosen = max((r for r in readings if r.tokens == best), key=lambda r: r.confidence)
+    if chosen.signals is None:
+        return chosen
+    agreement = sum(r.tokens == best for r in readings) / len(readings)
+    return replace(chosen, signals=replace(chosen.signals, agreement=agreement, num_views=len(readings)))

@@ -84,9 +84,7 @@ def examples(path: Path, single_view: bool = False) -> list[Example]:
                     for v in row["views"]]
         readings = readings[:1] if single_view else readings
         best = agree(readings)
-        signals = Signals(**{**asdict(best.signals), "num_views": len(readings),
-                             "agreement": sum(r.tokens == best.tokens for r in readings) / len(readings)})
-        out.append(Example(signals, best.confidence, canonical(best.latex) == canonical(row["reference"])))
+        out.append(Example(best.signals, best.confidence, canonical(best.latex) == canonical(row["reference"])))
     return out
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mathlens.config import DecodeConfig
 from mathlens.metrics.evaluate import evaluate, load_samples
-from mathlens.synth.valsets import IN_PLACE, build_valsets, is_built, set_dir
+from mathlens.synth.valsets import ensure_set
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +40,11 @@ def measure(model_dir: Path, sets: Sequence[tuple[str, int | None]], datasets: P
     """Score the model on each set (building missing ones), write OUT/summary.md; returns its path."""
     from mathlens.api import Recognizer
 
-    missing = [name for name, _ in sets if name not in IN_PLACE and not is_built(set_dir(name, datasets, val_root))]
-    if missing:
-        build_valsets(missing, datasets, val_root)
+    paths = {name: ensure_set(name, datasets, val_root) for name, _ in sets}
     recognizer = Recognizer(model_dir, num_threads=num_threads, decode=decode)
     rows = []
     for name, limit in sets:
-        samples = load_samples(set_dir(name, datasets, val_root), limit)
+        samples = load_samples(paths[name], limit)
         label = name if limit is None else f"{name}{limit}"
         logger.info("%s: %d samples", label, len(samples))
         evaluate(lambda paths: recognizer.recognize_batch(paths, errors="return"), samples, out, label,

@@ -32,7 +32,7 @@ from mathlens import __version__
 from mathlens.config import DecodeConfig, PreprocessConfig, ServeConfig
 from mathlens.inference.inkml import Strokes
 from mathlens.errors import InvalidInputError
-from mathlens.inference.predictor import META_FILE, Prediction, agree
+from mathlens.inference.predictor import META_FILE, Prediction
 from mathlens.server.batcher import DynamicBatcher
 from mathlens.server.inputs import (UploadTooLargeError, prepare_image, prepare_strokes, read_batch, read_single,
                                     read_strokes)
@@ -73,6 +73,9 @@ class ServablePredictor(Protocol):
 
     def predict(self, arrays: list[np.ndarray], cfg: DecodeConfig = ...) -> list[Prediction]: ...
 
+    def conclude(self, readings: Sequence[Prediction]) -> Prediction:
+        """One input's readings (a view each) -> the answer, as `Predictor.predict_views` gives it."""
+
 
 @dataclass
 class ServerState:
@@ -97,15 +100,7 @@ class ServerState:
 
     async def read(self, views: list[np.ndarray], decode: DecodeConfig) -> Prediction:
         """Each view batched with other requests' images; the answer concluded from their readings."""
-        return conclude(self.predictor, await asyncio.gather(*(self.batcher.submit(view, decode) for view in views)))
-
-
-def conclude(predictor: ServablePredictor, readings: Sequence[Prediction]) -> Prediction:
-    """One input's readings (a view each) -> the answer, as `Predictor.predict_views` gives it: by
-    the predictor's own rule where it has one (`conclude`: calibrated confidence, `unsure`), else
-    the views' vote."""
-    rule: Callable[[Sequence[Prediction]], Prediction] | None = getattr(predictor, "conclude", None)
-    return rule(readings) if rule is not None else agree(readings)
+        return self.predictor.conclude(await asyncio.gather(*(self.batcher.submit(view, decode) for view in views)))
 
 
 def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -> FastAPI:

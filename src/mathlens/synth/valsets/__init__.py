@@ -85,6 +85,13 @@ def set_dir(name: str, datasets: Path, val_root: Path) -> Path:
     return val_root / name
 
 
+def ensure_set(name: str, datasets: Path, val_root: Path) -> Path:
+    """Where the set `name` is read from, built first when it is a derived set not built yet."""
+    if name not in IN_PLACE:
+        build_valsets([name], datasets, val_root)
+    return set_dir(name, datasets, val_root)
+
+
 def is_built(path: Path) -> bool:
     return any((path / f).is_file() for f in ("labels.tsv", "caption.txt", "formulas.norm.txt"))
 
