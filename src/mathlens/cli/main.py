@@ -11,18 +11,19 @@ from mathlens.errors import MathlensError
 
 def main(argv: list[str] | None = None) -> int:
     from mathlens import __version__
-    from mathlens.cli import average, batch, calibrate, evaluate, export, measure, predict, prepare, serve, train, valsets
+    from mathlens.cli import (average, batch, calibrate, detector, evaluate, export, measure, predict, prepare, serve, train,
+                              valsets)
 
     parser = argparse.ArgumentParser(prog="mathlens", description="Pictures of mathematics to LaTeX.")
     parser.add_argument("--version", action="version", version=f"mathlens {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (stderr)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (predict, evaluate, serve, batch, prepare, train, average, export, measure, calibrate, valsets):
+    for module in (predict, evaluate, serve, batch, prepare, train, detector, average, export, measure, calibrate, valsets):
         module.add_parser(sub)
     args = parser.parse_args(argv)
     level = logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else
-                                              logging.INFO if args.verbose or args.command in {"train", "prepare", "val-sets", "measure", "calibrate"}
+                                              logging.INFO if args.verbose or args.command in {"train", "train-detector", "prepare", "val-sets", "measure", "calibrate"}
                                               else logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:

@@ -1,0 +1,114 @@
+"""Find the formulas (and figure and table blocks) of a page with the shipped ONNX detector.
+
+Runs on onnxruntime + numpy (+ OpenCV's connected components, which the page extra brings with
+rapidocr). The page is read in gray at a working size (its longer side at most `max_side`
+pixels), and the boxes are given back in pixels of the page as it was given.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mathlens.errors import MathlensError
+from mathlens.pages.types import Box, Detection
+
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+CLASSES = ("inline", "display", "figure", "table")
+STRIDE = 2  # output cells per input pixel, each way
+ALIGN = 32  # the network's input sides are multiples of this
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """What travels with the weights in `detector.json`."""
+
+    max_side: int = 1280
+    edge_scale: float = 16.0
+    threshold: float = 0.5
+    min_cells: int = 3
+    classes: tuple[str, ...] = CLASSES
+
+    @classmethod
+    def load(cls, path: Path) -> DetectorSettings:
+        data = json.loads(path.read_text())
+        return cls(**{k: tuple(v) if k == "classes" else v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def working_scale(width: int, height: int, max_side: int) -> float:
+    """Pages are shrunk so that their longer side is `max_side`; smaller pictures keep their size."""
+    return min(1.0, max_side / max(width, height))
+
+
+def to_input(gray: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 gray -> (1, 1, H', W') float ink, padded with blank paper to multiples of 32."""
+    h, w = gray.shape
+    padded = np.zeros((1, 1, -(-h // ALIGN) * ALIGN, -(-w // ALIGN) * ALIGN), dtype=np.float32)
+    padded[0, 0, :h, :w] = 1.0 - gray.astype(np.float32) / 255.0
+    return padded
+
+
+def decode(output: np.ndarray, settings: DetectorSettings, size: tuple[int, int]) -> list[tuple[int, Box, float]]:
+    """(C + 4, h, w) network output -> (class, box in input pixels, score) for each connected region."""
+    import cv2
+
+    num_classes = len(settings.classes)
+    prob = 1.0 / (1.0 + np.exp(-output[:num_classes]))
+    edges = np.exp(output[num_classes:]) * settings.edge_scale  # left, top, right, bottom in input pixels
+    h, w = prob.shape[1:]
+    cx = (np.arange(w, dtype=np.float32) + 0.5) * STRIDE
+    cy = (np.arange(h, dtype=np.float32) + 0.5) * STRIDE
+    found = []
+    for c in range(num_classes):
+        mask = (prob[c] > settings.threshold).astype(np.uint8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+        for region in range(1, count):
+            if stats[region, cv2.CC_STAT_AREA] < settings.min_cells:
+                continue
+            ys, xs = np.nonzero(labels == region)
+            weight = prob[c, ys, xs]
+            x0 = np.average(cx[xs] - edges[0, ys, xs], weights=weight)
+            y0 = np.average(cy[ys] - edges[1, ys, xs], weights=weight)
+            x1 = np.average(cx[xs] + edges[2, ys, xs], weights=weight)
+            y1 = np.average(cy[ys] + edges[3, ys, xs], weights=weight)
+            box = Box(max(0.0, float(x0)), max(0.0, float(y0)), min(size[0], float(x1)), min(size[1], float(y1)))
+            found.append((c, box, float(weight.mean())))
+    return found
+
+
+class FormulaDetector:
+    """`FormulaDetector().detect(image)` -> formulas (inline, display) and figure/table blocks."""
+
+    def __init__(self, model_dir: Path | None = None, num_threads: int = 2) -> None:
+        self.model_dir = Path(model_dir) if model_dir else WEIGHTS
+        self.num_threads = num_threads
+        path = self.model_dir / "detector.json"
+        if not path.exists():
+            raise MathlensError(f"no formula detector in {self.model_dir} (detector.json missing)")
+        self.settings = DetectorSettings.load(path)
+
+    @cached_property
+    def session(self):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.num_threads
+        options.inter_op_num_threads = 1
+        return ort.InferenceSession(str(self.model_dir / "detector.onnx"), options, providers=["CPUExecutionProvider"])
+
+    def detect(self, image: Image.Image) -> list[Detection]:
+        """All objects found on the page, boxes in the page's own pixels."""
+        scale = working_scale(*image.size, self.settings.max_side)
+        gray = image.convert("L")
+        if scale < 1.0:
+            gray = gray.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                               Image.Resampling.BOX)
+        output = self.session.run(None, {"image": to_input(np.asarray(gray))})[0][0]
+        found = decode(output, self.settings, gray.size)
+        return [Detection(Box(b.x0 / scale, b.y0 / scale, b.x1 / scale, b.y1 / scale), self.settings.classes[c], s)
+                for c, b, s in found]
