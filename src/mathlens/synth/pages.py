@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import Image
+
 from mathlens.errors import LatexSyntaxError
 from mathlens.synth.corpus import CorpusEntry, read_corpus
 from mathlens.synth.render import broken_pages
@@ -377,10 +379,12 @@ def _render_document(out_dir: Path, doc: int, seed: int, words: list[str], formu
             name = f"{doc:05d}-{i:02d}.png"
             if not rasterize(pdf, pdf_page, dpi, out_dir / name):
                 continue
-            yield _record(name, dpi, pages[i], items, composed[i][1], cfg, numbers[i] if footers[i] else None)
+            with Image.open(out_dir / name) as image:
+                size = image.size
+            yield _record(name, dpi, size, pages[i], items, composed[i][1], cfg, numbers[i] if footers[i] else None)
 
 
-def _record(name: str, dpi: int, page: Page, items: list[Mark], two_columns: bool, cfg: DocumentConfig,
+def _record(name: str, dpi: int, size: tuple[int, int], page: Page, items: list[Mark], two_columns: bool, cfg: DocumentConfig,
             footer: int | None) -> dict:
     boxes, formulas = [], []
     for mark in items:
@@ -389,7 +393,7 @@ def _record(name: str, dpi: int, page: Page, items: list[Mark], two_columns: boo
         if latex:
             formulas.append(latex)
     markdown = page.markdown + ([str(footer)] if footer is not None else [])
-    return {"image": name, "dpi": dpi, "width": round(PAPER_IN[0] * dpi), "height": round(PAPER_IN[1] * dpi),
+    return {"image": name, "dpi": dpi, "width": size[0], "height": size[1],
             "font": cfg.font, "size": cfg.size, "columns": 2 if two_columns else 1, "boxes": boxes,
             "formulas": formulas, "markdown": "\n\n".join(markdown)}
 
