@@ -34,6 +34,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--threads", type=int, default=2, help="onnxruntime threads per process")
     p.add_argument("--batch-size", type=int, default=32, help="images decoded together")
     p.add_argument("--model-dir", type=Path, default=None, help="exported model directory (default: shipped model)")
+    p.add_argument("--no-page-check", dest="page_check", action="store_false",
+                   help="read every picture as one formula; by default (with mathlens[page] installed) a picture of "
+                        "text around a formula has its formula read alone, and one with several is refused")
     p.set_defaults(run=run)
 
 
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if args.beam < 1 or args.workers < 1 or args.threads < 1 or args.batch_size < 1:
         raise MathlensError("--beam, --workers, --threads and --batch-size must be at least 1")
     inputs = find_inputs(args.paths)
-    settings = JobSettings(args.model_dir, args.beam, args.threads, args.batch_size, args.views)
+    settings = JobSettings(args.model_dir, args.beam, args.threads, args.batch_size, args.views, args.page_check)
     with tqdm(total=len(inputs), unit="img", file=sys.stderr, disable=len(inputs) < 10 or None) as bar:
         if args.output is not None:
             summary = run_to_file(inputs, args.output, settings, args.workers, progress=bar.update)

@@ -38,6 +38,7 @@ class JobSettings:
     threads: int = 2
     chunk_size: int = 32
     views: bool = True
+    page_check: bool = False  # ask the page detector whether a picture is text around a formula (pages/guard.py)
 
 
 @dataclass(frozen=True)
@@ -159,19 +160,64 @@ def _upgrade_csv_columns(output: Path) -> None:
 
 
 _worker_recognizer: Any = None
+_worker_detector: Any = None
 
 
 def _init_worker(settings: JobSettings) -> None:
-    global _worker_recognizer  # one model per worker process, loaded once
+    global _worker_recognizer, _worker_detector  # one model per worker process, loaded once
     from mathlens.api import Recognizer
 
     _worker_recognizer = Recognizer(settings.model_dir, beam_size=settings.beam_size, num_threads=settings.threads,
                                     views=settings.views)
+    _worker_detector = _page_detector(settings.threads) if settings.page_check else None
+
+
+def _page_detector(threads: int) -> Any:
+    """The page detector where the page extra is installed; None (no check) elsewhere."""
+    from importlib.util import find_spec
+
+    from mathlens.pages.detect import FormulaDetector
+
+    if find_spec("cv2") is None:  # the page extra brings OpenCV
+        return None
+    try:
+        return FormulaDetector(num_threads=threads)
+    except MathlensError:
+        return None
 
 
 def _recognize_chunk(paths: list[Path]) -> list[dict[str, Any]]:
-    preds = _worker_recognizer.recognize_batch(paths, errors="return")
-    return [result_record(p, pred) for p, pred in zip(paths, preds)]
+    inputs: list[Any] = list(paths)
+    failed: dict[int, str] = {}
+    if _worker_detector is not None:
+        for i, path in enumerate(paths):
+            try:
+                inputs[i] = _checked_picture(path)
+            except MathlensError as err:
+                failed[i] = str(err)
+    preds = _worker_recognizer.recognize_batch([x for i, x in enumerate(inputs) if i not in failed], errors="return")
+    read = iter(preds)
+    return [{"path": str(p), "error": failed[i]} if i in failed else result_record(p, next(read))
+            for i, p in enumerate(paths)]
+
+
+def _checked_picture(path: Path) -> Any:
+    """The picture, or the one formula cut from text around it; InvalidInputError for a page of text."""
+    from mathlens.inference.preprocess import load_image
+    from mathlens.pages.guard import check_picture
+
+    if path.suffix.lower() == ".inkml":
+        return path
+    try:
+        image = load_image(path)
+    except MathlensError:
+        return path  # ink, or unreadable: the recognizer says which
+    verdict = check_picture(image, _worker_detector)
+    if verdict.box is None:
+        return path
+    logger.warning("%s: %s", path, verdict.note)
+    b = verdict.box
+    return image.crop((int(b.x0), int(b.y0), int(b.x1) + 1, int(b.y1) + 1))
 
 
 def run_batch(paths: list[Path], settings: JobSettings, workers: int = 1) -> Iterator[list[dict[str, Any]]]:

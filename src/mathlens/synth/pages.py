@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -23,10 +24,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from mathlens.errors import LatexSyntaxError
 from mathlens.synth.corpus import CorpusEntry, read_corpus
 from mathlens.synth.render import broken_pages
-from mathlens.tokenizer.normalize import normalize
 
 logger = logging.getLogger(__name__)
 
@@ -341,8 +340,12 @@ def rasterize(pdf: Path, pdf_page: int, dpi: int, out: Path) -> bool:
 
 
 def render_pages(out_dir: Path, count: int, *, corpus: Path, docbank: Path, seed: int = 0,
-                 dpi_range: tuple[int, int] = (80, 170), per_document: int = 16) -> Path:
-    """Render about `count` pages to `out_dir` (PNG + `pages.jsonl`); resumable by document."""
+                 dpi_range: tuple[int, int] = (80, 170), per_document: int = 16, keep_pdf: bool = False) -> Path:
+    """Render about `count` pages to `out_dir` (PNG + `pages.jsonl`); resumable by document.
+
+    `keep_pdf` keeps each document's PDF too (a record names its file and page), for reading
+    born-digital PDFs through their text layer.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     words = load_words(docbank)
     formulas = load_formulas(corpus, limit=60_000, seed=seed)
@@ -351,7 +354,7 @@ def render_pages(out_dir: Path, count: int, *, corpus: Path, docbank: Path, seed
         part = out_dir / f"part-{doc:05d}.jsonl"
         if part.exists():
             continue
-        records = list(_render_document(out_dir, doc, seed, words, formulas, dpi_range, per_document))
+        records = list(_render_document(out_dir, doc, seed, words, formulas, dpi_range, per_document, keep_pdf))
         tmp = part.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
         tmp.replace(part)
@@ -364,7 +367,7 @@ def render_pages(out_dir: Path, count: int, *, corpus: Path, docbank: Path, seed
 
 
 def _render_document(out_dir: Path, doc: int, seed: int, words: list[str], formulas: Formulas,
-                     dpi_range: tuple[int, int], per_document: int) -> Iterator[dict]:
+                     dpi_range: tuple[int, int], per_document: int, keep_pdf: bool) -> Iterator[dict]:
     rng = random.Random(f"pages-{seed}-{doc}")
     cfg = DocumentConfig(rng.choice(sorted(PAGE_FONTS)), rng.choice([10, 11, 12]), rng.choice([0.6, 0.75, 1.0, 1.25]),
                          rng.choice([12, 18, 24]))
@@ -374,6 +377,9 @@ def _render_document(out_dir: Path, doc: int, seed: int, words: list[str], formu
     footers = [rng.random() < 0.7 for _ in pages]
     with tempfile.TemporaryDirectory(prefix="mathlens-pages-") as tmp:
         pdf, marks, broken, seen = typeset(pages, cfg, Path(tmp), numbers, footers)
+        kept = out_dir / f"{doc:05d}.pdf"
+        if keep_pdf and pdf.exists():
+            shutil.copyfile(pdf, kept)
         for i, (pdf_page, items) in sorted(page_records(pages, marks, broken, seen).items()):
             dpi = rng.randint(*dpi_range)
             name = f"{doc:05d}-{i:02d}.png"
@@ -381,7 +387,8 @@ def _render_document(out_dir: Path, doc: int, seed: int, words: list[str], formu
                 continue
             with Image.open(out_dir / name) as image:
                 size = image.size
-            yield _record(name, dpi, size, pages[i], items, composed[i][1], cfg, numbers[i] if footers[i] else None)
+            record = _record(name, dpi, size, pages[i], items, composed[i][1], cfg, numbers[i] if footers[i] else None)
+            yield {**record, "pdf": kept.name, "pdf_page": pdf_page} if keep_pdf else record
 
 
 def _record(name: str, dpi: int, size: tuple[int, int], page: Page, items: list[Mark], two_columns: bool, cfg: DocumentConfig,
@@ -396,11 +403,3 @@ def _record(name: str, dpi: int, size: tuple[int, int], page: Page, items: list[
     return {"image": name, "dpi": dpi, "width": size[0], "height": size[1],
             "font": cfg.font, "size": cfg.size, "columns": 2 if two_columns else 1, "boxes": boxes,
             "formulas": formulas, "markdown": "\n\n".join(markdown)}
-
-
-def normalized_latex(latex: str) -> str:
-    """The normalized form formulas are compared in; the raw string where the normalizer refuses it."""
-    try:
-        return " ".join(normalize(latex))
-    except LatexSyntaxError:
-        return latex
