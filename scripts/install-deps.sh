@@ -15,7 +15,7 @@ fi
 
 # The CPU build of torch first: the [train] range admits it, so pip installs no CUDA build.
 python3 -m pip install -q torch==2.13.0
-python3 -m pip install -q -e ".[train,serve,ray,dev]"
+python3 -m pip install -q -e ".[train,serve,ray,dev,page]"
 
 # MathJax renderer (web-style training/validation images): node + the npm packages pinned in src/mathlens/synth/mathjax.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -22,6 +22,7 @@ WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 CLASSES = ("inline", "display", "figure", "table")
 STRIDE = 2  # output cells per input pixel, each way
 ALIGN = 32  # the network's input sides are multiples of this
+INK_LEVEL = 160  # gray below this is ink, for fitting boxes to it
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class DetectorSettings:
     edge_scale: float = 16.0
     threshold: float = 0.5
     min_cells: int = 3
+    merge_iou: float = 0.4
     classes: tuple[str, ...] = CLASSES
 
     @classmethod
@@ -77,8 +79,40 @@ def decode(output: np.ndarray, settings: DetectorSettings, size: tuple[int, int]
             x1 = np.average(cx[xs] + edges[2, ys, xs], weights=weight)
             y1 = np.average(cy[ys] + edges[3, ys, xs], weights=weight)
             box = Box(max(0.0, float(x0)), max(0.0, float(y0)), min(size[0], float(x1)), min(size[1], float(y1)))
-            found.append((c, box, float(weight.mean())))
-    return found
+            found.append((c, box, float(weight.mean()), float(weight.sum())))
+    return merge_duplicates(found, settings.merge_iou)
+
+
+def merge_duplicates(found: list[tuple[int, Box, float, float]], iou: float) -> list[tuple[int, Box, float]]:
+    """One box per object: a map region split in pieces gives boxes that each cover the whole object.
+
+    Boxes overlapping a heavier one by `iou` or more join it (same class: weighted average of
+    the edges; another class: dropped, the heavier one's class wins).
+    """
+    kept: list[list] = []
+    for c, box, score, mass in sorted(found, key=lambda f: -f[3]):
+        for k in kept:
+            if k[1].iou(box) >= iou:
+                if k[0] == c:
+                    total = k[3] + mass
+                    k[1] = Box(*((a * k[3] + b * mass) / total for a, b in zip(
+                        (k[1].x0, k[1].y0, k[1].x1, k[1].y1), (box.x0, box.y0, box.x1, box.y1))))
+                    k[2], k[3] = (k[2] * k[3] + score * mass) / total, total
+                break
+        else:
+            kept.append([c, box, score, mass])
+    return [(c, box, score) for c, box, score, _ in kept]
+
+
+def snap_to_ink(box: Box, ink: np.ndarray) -> Box:
+    """The box shrunk to the ink inside it: the network's edges run a few pixels wide, the ink's do not."""
+    x0, y0 = max(0, int(box.x0)), max(0, int(box.y0))
+    x1, y1 = min(ink.shape[1], int(np.ceil(box.x1))), min(ink.shape[0], int(np.ceil(box.y1)))
+    inside = ink[y0:y1, x0:x1]
+    cols, rows = np.nonzero(inside.any(axis=0))[0], np.nonzero(inside.any(axis=1))[0]
+    if cols.size == 0:
+        return box
+    return Box(float(x0 + cols[0]), float(y0 + rows[0]), float(x0 + cols[-1] + 1), float(y0 + rows[-1] + 1))
 
 
 class FormulaDetector:
@@ -110,5 +144,6 @@ class FormulaDetector:
                                Image.Resampling.BOX)
         output = self.session.run(None, {"image": to_input(np.asarray(gray))})[0][0]
         found = decode(output, self.settings, gray.size)
-        return [Detection(Box(b.x0 / scale, b.y0 / scale, b.x1 / scale, b.y1 / scale), self.settings.classes[c], s)
-                for c, b, s in found]
+        ink = np.asarray(image.convert("L")) < INK_LEVEL
+        return [Detection(snap_to_ink(Box(b.x0 / scale, b.y0 / scale, b.x1 / scale, b.y1 / scale), ink),
+                          self.settings.classes[c], s) for c, b, s in found]
