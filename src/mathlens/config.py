@@ -275,7 +275,17 @@ class ServeConfig:
     max_beam: int = 5  # largest beam size a request may ask for
     max_batch_items: int = 16  # images in one /v1/recognize/batch request
     views: bool = True  # read each input at several sizes (DecodeConfig.views)
+    # Page reading (POST /v1/page): a page image or a PDF, read one request at a time. A page takes
+    # seconds (detection, OCR, dozens of formulas), so its limits are its own.
+    max_page_upload_mb: float = 30.0  # per page image or PDF; larger uploads get 413
+    max_pdf_pages: int = 20  # pages one request may read (413 beyond: pick fewer with `pages`)
+    page_dpi: float = 150.0  # a PDF page's rendering resolution when the request does not say
+    page_timeout_s: float = 120.0  # per page request, queue included; 504 after it
 
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_page_upload_bytes(self) -> int:
+        return int(self.max_page_upload_mb * 1024 * 1024)

@@ -4,7 +4,8 @@ State (batcher, thread pool, counters) is created in the lifespan and kept on `a
 several apps can live in one process (tests) and nothing happens at import.
 
 Endpoints: POST /v1/recognize (an image or InkML file), POST /v1/recognize/batch, POST
-/v1/recognize/strokes (ink from a drawing pad), GET /health, GET /version, GET /v1/stats; the
+/v1/recognize/strokes (ink from a drawing pad), POST /v1/page (a whole page image or PDF to
+Markdown: `PageService`), GET /health, GET /version, GET /v1/stats; the
 web page at / (files in static/, served under /static/) and the API docs at /docs, both without a
 CDN: their libraries are copied into static/vendor/ by scripts/install-web-assets.sh.
 """
@@ -12,38 +13,53 @@ CDN: their libraries are copied into static/vendor/ by scripts/install-web-asset
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
+import re
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence, Sized
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import UploadFile
 
 from mathlens import __version__
 from mathlens.config import DecodeConfig, PreprocessConfig, ServeConfig
 from mathlens.inference.inkml import Strokes
-from mathlens.errors import InvalidInputError
+from mathlens.errors import InvalidInputError, MathlensError
 from mathlens.inference.predictor import META_FILE, Prediction
+from mathlens.inference.preprocess import preprocess_views
 from mathlens.server.batcher import DynamicBatcher
 from mathlens.server.inputs import (UploadTooLargeError, prepare_image, prepare_strokes, read_batch, read_single,
                                     read_strokes)
+from mathlens.server.memory import release_free_memory
 from mathlens.server.middleware import BodyLimitMiddleware, BodyTooLargeError, CountResponsesMiddleware, ResponseCounts
 from mathlens.server.schemas import (BatchItem, BatchRequest, ErrorResponse, HealthResponse, ItemError, ModelInfo,
-                                     RecognizeRequest, RecognizeResponse, StatsResponse, StrokesRequest,
-                                     VersionResponse, json_body_spec, request_body_spec)
+                                     PageResponse, RecognizeRequest, RecognizeResponse, StatsResponse,
+                                     StrokesRequest, VersionResponse, json_body_spec, page_body_spec,
+                                     request_body_spec)
+
+if TYPE_CHECKING:
+    from mathlens.pages.detect import FormulaDetector
+    from mathlens.pages.text import TextReader
+    from mathlens.pages.types import PageResult
 
 logger = logging.getLogger(__name__)
 
 RECOGNIZE_PREFIX = "/v1/recognize"
+PAGE_PATH = "/v1/page"
+PAGE_DPI_RANGE = (50.0, 300.0)  # below 50 dpi type is unreadable; above 300 a page is 8+ megapixels for nothing
+PAGE_RULE = "\n\n---\n\n"  # between pages in the joined Markdown, as `mathlens page` prints them
 BODY_SLACK = 64 * 1024  # multipart boundaries and headers, JSON keys around the base64
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_PATH = "/static"
@@ -87,6 +103,7 @@ class ServerState:
     counts: ResponseCounts
     batcher: DynamicBatcher
     pool: ThreadPoolExecutor  # preprocessing, off the event loop
+    pages: PageService
 
     async def prepare(self, data: bytes) -> list[np.ndarray]:
         loop = asyncio.get_running_loop()
@@ -99,8 +116,7 @@ class ServerState:
                                           self.cfg.max_pixels, self.cfg.views)
 
     async def read(self, views: list[np.ndarray], decode: DecodeConfig) -> Prediction:
-        """Each view batched with other requests' images; the answer concluded from their readings."""
-        return self.predictor.conclude(await asyncio.gather(*(self.batcher.submit(view, decode) for view in views)))
+        return await read_views(self.predictor, self.batcher, views, decode)
 
 
 def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -> FastAPI:
@@ -112,13 +128,15 @@ def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         batcher = DynamicBatcher(predictor, cfg.max_batch, cfg.batch_wait_ms)
         pool = ThreadPoolExecutor(max_workers=max(1, cfg.threads), thread_name_prefix="mathlens-preprocess")
+        pages = PageService(predictor, batcher, cfg)
         batcher.start()
-        app.state.mathlens = ServerState(predictor, cfg, model_info, counts, batcher, pool)
+        app.state.mathlens = ServerState(predictor, cfg, model_info, counts, batcher, pool, pages)
         logger.info("model ready: vocab %d, max batch %d, batch wait %g ms",
                     model_info.vocab_size, cfg.max_batch, cfg.batch_wait_ms)
         try:
             yield
         finally:
+            pages.stop()
             await batcher.stop()
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -126,7 +144,9 @@ def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -
     app = FastAPI(title="mathlens", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Pictures of mathematics to LaTeX. Send an image (or an InkML file) as a "
                               "multipart `file` or as base64 JSON, or the strokes of a drawing as JSON; "
-                              "concurrent requests are decoded together. A web page for people is at /.")
+                              "concurrent requests are decoded together. Send a whole page (an image or a "
+                              "PDF) to /v1/page for its text and formulas as Markdown. A web page for "
+                              "people is at /.")
     _add_routes(app, cfg)
     _add_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit_for_path=lambda path: body_limit(path, cfg))
@@ -135,7 +155,10 @@ def create_app(predictor: ServablePredictor, cfg: ServeConfig = ServeConfig()) -
 
 
 def body_limit(path: str, cfg: ServeConfig) -> int | None:
-    """Largest request body for a path: an image base64-encoded (x 4/3) plus framing, per image."""
+    """Largest request body for a path: an image base64-encoded (x 4/3) plus framing, per image;
+    a page upload (multipart only) plus framing."""
+    if path == PAGE_PATH:
+        return cfg.max_page_upload_bytes + BODY_SLACK
     per_image = cfg.max_upload_bytes * 4 // 3 + BODY_SLACK
     if path == RECOGNIZE_PREFIX + "/batch":
         return per_image * cfg.max_batch_items
@@ -180,6 +203,12 @@ def _add_routes(app: FastAPI, cfg: ServeConfig) -> None:
                       response_model=RecognizeResponse, responses=ERROR_RESPONSES,
                       openapi_extra=json_body_spec(StrokesRequest, max_beam=max_beam),
                       summary="Recognize ink drawn on a pad: a list of strokes of (x, y) points")
+    app.add_api_route(PAGE_PATH, read_page, methods=["POST"], response_model=PageResponse,
+                      responses=page_error_responses(cfg),
+                      openapi_extra=page_body_spec(dpi=(PAGE_DPI_RANGE[0], cfg.page_dpi, PAGE_DPI_RANGE[1]),
+                                                   max_pages=cfg.max_pdf_pages),
+                      summary="Read a whole page (an image or a PDF): text and formulas as Markdown, with boxes",
+                      description=PAGE_DESCRIPTION)
     app.add_api_route("/health", health, methods=["GET"], response_model=HealthResponse)
     app.add_api_route("/version", version, methods=["GET"], response_model=VersionResponse)
     app.add_api_route("/v1/stats", stats, methods=["GET"], response_model=StatsResponse)
@@ -246,12 +275,266 @@ def _response(pred: Prediction, start: float) -> RecognizeResponse:
                              unsure=pred.unsure, ms=round((time.perf_counter() - start) * 1000, 1))
 
 
-async def _with_timeout(work: Awaitable[T], timeout_s: float) -> T:
+async def _with_timeout(work: Awaitable[T], timeout_s: float, hint: str = "the server is busy, try again") -> T:
     """The request's whole life (upload, preprocessing, queue, decoding) within --timeout-s."""
     try:
         return await asyncio.wait_for(work, timeout_s)
     except asyncio.TimeoutError:
-        raise HTTPException(504, f"not answered within {timeout_s:g} s; the server is busy, try again") from None
+        raise HTTPException(504, f"not answered within {timeout_s:g} s; {hint}") from None
+
+
+# ---- Page reading: POST /v1/page ------------------------------------------------------------
+
+PAGE_DESCRIPTION = """A page image (PNG, JPEG, ...) or a PDF as the multipart field `file`; `pages` and
+`dpi` may come in the form or in the query. The answer holds each selected page, in order: its
+size in pixels, its blocks in reading order (text, inline and display formulas with their LaTeX,
+figures, tables; each with a box `[x0, y0, x1, y1]` in the page's pixels) and its Markdown; and
+every page's Markdown joined by a `---` rule. A PDF page that cannot be read comes back as
+`{"path", "page", "error"}` while the other pages are still read. Pages are read one request at a
+time (a page takes seconds); formula requests go on meanwhile."""
+
+
+class PageReadingUnavailableError(MathlensError):
+    """This server cannot read pages (no detector weights, no `page` extra): 503, not the input's fault."""
+
+
+class PagesCancelledError(Exception):
+    """The request gave up (timeout, client gone): its page thread stops at the next page or model call."""
+
+
+@dataclass(frozen=True)
+class PageUpload:
+    """What a page request asked for."""
+
+    data: bytes
+    name: str  # the uploaded file's name, echoed as each page's `path`
+    pages: str | None
+    dpi: float
+
+
+@dataclass
+class PageJob:
+    """One page request as its thread sees it; `cancel()` comes from the event loop."""
+
+    upload: PageUpload
+    loop: asyncio.AbstractEventLoop
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    pending: concurrent.futures.Future[list[Prediction]] | None = None  # the model call it waits for
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        if self.pending is not None:
+            self.pending.cancel()  # its formulas leave the batcher's queue
+
+
+async def read_views(predictor: ServablePredictor, batcher: DynamicBatcher, views: list[np.ndarray],
+                     decode: DecodeConfig) -> Prediction:
+    """Each view batched with other requests' images; the answer concluded from their readings."""
+    return predictor.conclude(await asyncio.gather(*(batcher.submit(view, decode) for view in views)))
+
+
+class BatcherRecognizer:
+    """PageReader's recognizer (`recognize_batch`) answered by the server's own model and batcher.
+
+    A page's formulas then share the one-model-call-at-a-time queue with formula requests, instead
+    of a second copy of the model competing for the same cores; /v1/stats counts them.
+    """
+
+    def __init__(self, predictor: ServablePredictor, batcher: DynamicBatcher, decode: DecodeConfig,
+                 job: PageJob) -> None:
+        self.predictor, self.batcher, self.decode, self.job = predictor, batcher, decode, job
+
+    def recognize_batch(self, images: Sequence[Any], *,
+                        errors: Literal["raise", "return"] = "raise") -> list[Prediction]:
+        """Formula crops -> readings, in order; runs in the page thread, waits on the event loop."""
+        views: dict[int, list[np.ndarray]] = {}
+        failed: dict[int, Prediction] = {}
+        for i, image in enumerate(images):
+            try:
+                views[i] = preprocess_views(image, self.predictor.preprocess_config, self.decode.views)
+            except MathlensError as err:
+                if errors == "raise":
+                    raise
+                failed[i] = Prediction("", 0.0, error=str(err))
+        readings = dict(zip(views, self._read(list(views.values()))))
+        return [readings[i] if i in readings else failed[i] for i in range(len(images))]
+
+    def _read(self, groups: list[list[np.ndarray]]) -> list[Prediction]:
+        if self.job.cancelled.is_set():
+            raise PagesCancelledError
+        if not groups:
+            return []
+
+        async def read_all() -> list[Prediction]:
+            return list(await asyncio.gather(*(read_views(self.predictor, self.batcher, views, self.decode)
+                                               for views in groups)))
+
+        self.job.pending = asyncio.run_coroutine_threadsafe(read_all(), self.job.loop)
+        try:
+            return self.job.pending.result()
+        except concurrent.futures.CancelledError:
+            raise PagesCancelledError from None
+        finally:
+            self.job.pending = None
+
+
+class PageService:
+    """Page reading for one app: one request at a time in its own thread (a page keeps the CPUs busy
+    for seconds), the detector and OCR models loaded on first use and kept, formulas read by the
+    server's own model (BatcherRecognizer)."""
+
+    def __init__(self, predictor: ServablePredictor, batcher: DynamicBatcher, cfg: ServeConfig) -> None:
+        self.predictor, self.batcher, self.cfg = predictor, batcher, cfg
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mathlens-page")
+        self._parts: tuple[FormulaDetector, TextReader] | None = None
+
+    def stop(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def read(self, job: PageJob) -> list[PageResult]:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self._read, job)
+
+    def _read(self, job: PageJob) -> list[PageResult]:
+        """In the page thread: every selected page, stopping early when the request is cancelled."""
+        from mathlens.pages.reader import PageConfig, PageReader
+
+        if job.cancelled.is_set():
+            raise PagesCancelledError  # timed out while queued behind another page request
+        detector, text_reader = self._load_parts()
+        upload = job.upload
+        config = PageConfig(dpi=upload.dpi, max_pages=self.cfg.max_pdf_pages, num_threads=max(1, self.cfg.threads))
+        reader = PageReader(config, recognizer=BatcherRecognizer(self.predictor, self.batcher, config.decode, job),
+                            detector=detector, text_reader=text_reader)
+        results = []
+        try:
+            for result in reader.read(upload.data, pages=upload.pages, name=upload.name):
+                results.append(result)
+                if job.cancelled.is_set():
+                    raise PagesCancelledError
+        finally:
+            release_free_memory()  # a page is megapixels of float copies: give them back (memory.py)
+        return results
+
+    def _load_parts(self) -> tuple[FormulaDetector, TextReader]:
+        """The detector and OCR, loaded once; a server without them says so (503) instead of failing each page."""
+        if self._parts is None:
+            from mathlens.pages.detect import FormulaDetector
+            from mathlens.pages.text import TextReader
+
+            try:
+                detector = FormulaDetector(num_threads=max(1, self.cfg.threads))
+                detector.session  # noqa: B018 (loads the weights now)
+                text_reader = TextReader(num_threads=max(1, self.cfg.threads))
+                text_reader.load()
+            except MathlensError as err:
+                raise PageReadingUnavailableError(f"this server cannot read pages: {err}") from err
+            self._parts = detector, text_reader
+        return self._parts
+
+
+async def read_page(request: Request) -> JSONResponse:
+    """Multipart `file` (a page image or a PDF), `pages`, `dpi` -> each page's blocks and Markdown."""
+    state, start = _state(request), time.perf_counter()
+    jobs: list[PageJob] = []
+
+    async def work() -> JSONResponse:
+        job = PageJob(await read_page_upload(request, state.cfg), asyncio.get_running_loop())
+        jobs.append(job)
+        return JSONResponse(page_response(await state.pages.read(job), start))
+
+    try:
+        return await _with_timeout(work(), state.cfg.page_timeout_s,
+                                   hint="the server is busy or the pages are many: try again, or fewer `pages`")
+    finally:
+        for job in jobs:
+            job.cancel()  # after a timeout its thread stops at the next page; after an answer, a no-op
+
+
+def page_response(results: Sequence[PageResult], start: float) -> dict[str, Any]:
+    """The pages as PageResult.to_json gives them, and their Markdown joined (a failed page as a comment)."""
+    parts = [r.markdown.strip("\n") if r.error is None else f"<!-- page {r.page}: {r.error.replace('--', '- -')} -->"
+             for r in results]
+    markdown = PAGE_RULE.join(parts)
+    return {"pages": [r.to_json() for r in results], "markdown": markdown + "\n" if markdown else "",
+            "ms": round((time.perf_counter() - start) * 1000, 1)}
+
+
+async def read_page_upload(request: Request, cfg: ServeConfig) -> PageUpload:
+    """The multipart `file`, with `pages` and `dpi` from the form or the query; raises 4xx errors."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "multipart/form-data":
+        raise HTTPException(415, f"unsupported content type {content_type or '(none)'!r}: send multipart/form-data "
+                                 "with the page image or PDF as the field 'file'")
+    form = await request.form(max_files=1, max_fields=8)
+    try:
+        upload = form.get("file")
+        if upload is None:
+            raise HTTPException(422, "missing multipart field 'file' (a page image or a PDF)")
+        if not isinstance(upload, UploadFile):
+            raise HTTPException(422, "multipart field 'file' must be a file upload, not a text value")
+        data = await upload.read(cfg.max_page_upload_bytes + 1)  # the body limit already bounds it
+        pages, dpi = _page_field(form.get("pages"), request, "pages"), _page_field(form.get("dpi"), request, "dpi")
+        name = (upload.filename or "upload")[-200:]
+    finally:
+        await form.close()
+    if len(data) > cfg.max_page_upload_bytes:
+        raise UploadTooLargeError(f"file too large: more than {cfg.max_page_upload_bytes:,} bytes "
+                                  f"(limit {cfg.max_page_upload_mb:g} MB per page request)")
+    if not data:
+        raise InvalidInputError("the uploaded file is empty")
+    return PageUpload(data, name, _pages(pages), _dpi(dpi, cfg))
+
+
+def _page_field(form_value: Any, request: Request, name: str) -> str | None:
+    """A form field, else the query parameter of the same name; a file where text belongs is a 422."""
+    if form_value is None:
+        return request.query_params.get(name)
+    if not isinstance(form_value, str):
+        raise HTTPException(422, f"{name}: must be a text value, not a file")
+    return form_value
+
+
+PAGES_SYNTAX = re.compile(r"[0-9][0-9,\- ]{0,199}")
+DPI_SYNTAX = re.compile(r"[0-9]{1,4}(\.[0-9]{1,3})?")
+
+
+def _pages(raw: str | None) -> str | None:
+    """A page range such as "2-5" or "1,3,7-" (checked in full when the document is opened); "" means all."""
+    if raw is None or not raw.strip():
+        return None
+    if not PAGES_SYNTAX.fullmatch(raw.strip()):
+        shown = repr(raw) if len(raw) <= 40 else f"{len(raw):,} characters"
+        raise InvalidInputError(f'pages: expected 1-based page numbers and ranges such as "2-5" or "1,3,7-", got {shown}')
+    return raw.strip()
+
+
+def _dpi(raw: str | None, cfg: ServeConfig) -> float:
+    """The request's rendering resolution, or the server's; only plain decimal numbers in range."""
+    if raw is None or not raw.strip():
+        return cfg.page_dpi
+    low, high = PAGE_DPI_RANGE
+    text = raw.strip()
+    if not DPI_SYNTAX.fullmatch(text) or not low <= float(text) <= high:
+        shown = repr(raw) if len(raw) <= 20 else f"{len(raw):,} characters"
+        raise InvalidInputError(f"dpi: must be a number from {low:g} to {high:g}, got {shown}")
+    return float(text)
+
+
+def page_error_responses(cfg: ServeConfig) -> dict[int | str, dict[str, Any]]:
+    """The page endpoint's 4xx/5xx answers, with this server's limits, for /docs."""
+    return {
+        413: {"model": ErrorResponse, "description": f"file larger than {cfg.max_page_upload_mb:g} MB "
+                                                     f"(--max-page-upload-mb), or more than {cfg.max_pdf_pages} "
+                                                     "pages selected (pick fewer with `pages`)"},
+        415: {"model": ErrorResponse, "description": "not multipart/form-data"},
+        422: {"model": ErrorResponse, "description": "missing `file`; `pages` or `dpi` malformed or out of range; "
+                                                     "a file that is not a page (empty, not an image or PDF, a "
+                                                     "corrupt or encrypted PDF, pages beyond its end)"},
+        503: {"model": ErrorResponse, "description": "this server cannot read pages (the formula detector or the "
+                                                     "`page` extra is not installed)"},
+        504: {"model": ErrorResponse, "description": f"not answered within {cfg.page_timeout_s:g} s "
+                                                     "(--page-timeout-s)"},
+    }
 
 
 async def page() -> FileResponse:
@@ -332,6 +615,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UploadTooLargeError, handler(413))
     app.add_exception_handler(BodyTooLargeError, handler(413))
     app.add_exception_handler(InvalidInputError, handler(422))
+    app.add_exception_handler(PageReadingUnavailableError, handler(503))
 
     async def internal(request: Request, err: Exception) -> JSONResponse:
         return JSONResponse({"detail": "internal server error (logged on the server)"}, status_code=500)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,6 +101,48 @@ class VersionResponse(BaseModel):
     model: ModelInfo
 
 
+
+PAGES_HELP = ('PDF pages to read, 1-based: "3", "2-5", "1,3,7-" (default: all, up to the server\'s '
+              "`max_pdf_pages`); ignored for a page image")
+
+
+class PageBlock(BaseModel):
+    """One element of a page, in reading order; `bbox` is in pixels of the page as read."""
+
+    type: Literal["text", "inline_formula", "display_formula", "figure", "table"]
+    bbox: list[float] = Field(min_length=4, max_length=4, description="[x0, y0, x1, y1], x right and y down")
+    text: str | None = Field(None, description="text and table blocks only (absent otherwise)")
+    latex: str | None = Field(None, description="formula blocks only (absent otherwise)")
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class PageRead(BaseModel):
+    """A page that was read."""
+
+    path: str = Field(description="the uploaded file's name")
+    page: int = Field(ge=1, description="1-based page number; 1 for an image")
+    width: int = Field(description="the page picture's width in pixels (a PDF page as rendered at `dpi`)")
+    height: int
+    dpi: float | None = Field(description="a PDF page's rendering resolution; null for an image")
+    blocks: list[PageBlock]
+    markdown: str = Field(description="the page as Markdown: text, `$inline$` and `$$display$$` formulas")
+
+
+class PageFailed(BaseModel):
+    """A page of a PDF that could not be read; the other pages are still returned."""
+
+    path: str
+    page: int
+    error: str
+
+
+class PageResponse(BaseModel):
+    pages: list[Union[PageRead, PageFailed]] = Field(description="the selected pages, in order")
+    markdown: str = Field(description="every page's Markdown joined by `\\n\\n---\\n\\n` (a failed page "
+                                      "as an HTML comment that says why)")
+    ms: float = Field(description="server time for this request, in milliseconds")
+
+
 def multipart_schema(*, batch: bool, max_beam: int) -> dict[str, Any]:
     """OpenAPI schema of the multipart forms, which the endpoints parse themselves."""
     file_field = {"type": "string", "format": "binary"}
@@ -134,3 +176,18 @@ def json_body_spec(json_model: type[BaseModel], *, max_beam: int) -> dict[str, A
     """`openapi_extra` for an endpoint that parses its JSON body itself."""
     return {"requestBody": {"required": True, "content": {
         "application/json": {"schema": json_schema(json_model, max_beam)}}}}
+
+
+def page_body_spec(*, dpi: tuple[float, float, float], max_pages: int) -> dict[str, Any]:
+    """`openapi_extra` for POST /v1/page: a multipart upload, `pages` and `dpi` in the form or the query."""
+    low, default, high = dpi
+    pages = {"type": "string", "maxLength": 200, "examples": ["1-3"],
+             "description": PAGES_HELP.replace("`max_pdf_pages`", f"`max_pdf_pages`, {max_pages}")}
+    resolution = {"type": "number", "minimum": low, "maximum": high, "default": default,
+                  "description": "resolution PDF pages are rendered at; ignored for a page image"}
+    form = {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "a page image (PNG, JPEG, ...) or a PDF"},
+        "pages": pages, "dpi": resolution}}
+    return {"parameters": [{"name": "pages", "in": "query", "required": False, "schema": pages},
+                           {"name": "dpi", "in": "query", "required": False, "schema": resolution}],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": form}}}}
