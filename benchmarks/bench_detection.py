@@ -1,6 +1,6 @@
 """Formula detection: precision / recall / F1 at IoU 0.5 and 0.75, ours beside rapid-layout's `equation` boxes.
 
-    python benchmarks/bench_detection.py --val .cache/pages/val --docbank ../shared/datasets/docbank_samples
+    python benchmarks/bench_detection.py
 
 On the synthetic validation pages (inline and display formulas, apart and together; as rendered
 and with the look of a scan) and on the DocBank samples' display formulas (`equation` tokens
@@ -22,6 +22,7 @@ from PIL import Image
 
 from mathlens.metrics.pages import DetectionTally
 from mathlens.pages.detect import FormulaDetector
+from mathlens.synth.pages import validation_pages
 from mathlens.pages.types import Box, Detection
 
 NUMBER = re.compile(r"^\(\w+(\.\w+)*\)$")  # an equation number: (3), (2.1), (A.4)
@@ -113,8 +114,9 @@ def print_report(report: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--val", type=Path, default=Path(".cache/pages/val"), help="synthetic validation pages")
+    parser.add_argument("--val", type=Path, default=Path(".cache/pages/valpdf"), help="synthetic validation pages (rendered when missing)")
     parser.add_argument("--docbank", type=Path, default=Path("../shared/datasets/docbank_samples"))
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/datasets/formulas/formulas.tsv.gz"))
     parser.add_argument("--model-dir", type=Path, default=None, help="detector directory (default: shipped)")
     parser.add_argument("--limit", type=int, default=None, help="pages per set")
     parser.add_argument("--no-baseline", action="store_true", help="skip rapid-layout")
@@ -126,6 +128,7 @@ def main() -> None:
     if not args.no_baseline:
         from rapid_layout import RapidLayout
         engine = RapidLayout()
+    validation_pages(args.val, corpus=args.corpus, docbank=args.docbank)
     records = [json.loads(line) for part in sorted(args.val.glob("part-*.jsonl")) for line in part.read_text().splitlines()]
     records = records[:args.limit]
     reports = [

@@ -1,6 +1,6 @@
 """Page to Markdown on the synthetic validation pages: edit distance, formulas right, seconds per stage, peak RSS.
 
-    python benchmarks/bench_pages.py --val .cache/pages/val --threads 2
+    python benchmarks/bench_pages.py --threads 2
 
 Each page (1,700 x 2,200 at 200 dpi) is read from its picture (OCR for the text) and, where the
 validation set kept its PDF, from the PDF (the text layer). The Markdown is compared with the
@@ -23,6 +23,7 @@ from PIL import Image
 from mathlens.config import DecodeConfig
 from mathlens.metrics.pages import formula_recall, markdown_distance
 from mathlens.pages.reader import PageConfig, PageReader
+from mathlens.synth.pages import validation_pages
 from mathlens.tokenizer.normalize import normalize
 
 
@@ -62,7 +63,9 @@ def measure(reader: PageReader, record: dict, val: Path, use_pdf: bool) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--val", type=Path, default=Path(".cache/pages/val"))
+    parser.add_argument("--val", type=Path, default=Path(".cache/pages/valpdf"), help="synthetic validation pages (rendered when missing)")
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/datasets/formulas/formulas.tsv.gz"))
+    parser.add_argument("--docbank", type=Path, default=Path("../shared/datasets/docbank_samples"))
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam", type=int, default=1)
@@ -70,6 +73,7 @@ def main() -> None:
     parser.add_argument("--dump", type=Path, default=None, help="write each page's Markdown and scores here (JSONL)")
     args = parser.parse_args()
 
+    validation_pages(args.val, corpus=args.corpus, docbank=args.docbank)
     records = read_records(args.val)[:args.limit]
     reader = PageReader(PageConfig(dpi=records[0]["dpi"] if records else 150, num_threads=args.threads,
                                    decode=DecodeConfig(beam_size=args.beam, views=args.views)))

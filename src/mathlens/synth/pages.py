@@ -403,3 +403,12 @@ def _record(name: str, dpi: int, size: tuple[int, int], page: Page, items: list[
     return {"image": name, "dpi": dpi, "width": size[0], "height": size[1],
             "font": cfg.font, "size": cfg.size, "columns": 2 if two_columns else 1, "boxes": boxes,
             "formulas": formulas, "markdown": "\n\n".join(markdown)}
+
+
+VAL_SEED = 1000  # the validation pages' seed; training renders use others
+
+
+def validation_pages(out_dir: Path, *, corpus: Path, docbank: Path, count: int = 128) -> Path:
+    """The synthetic validation pages (1,700 x 2,200 at 200 dpi, their PDFs kept), rendered where missing."""
+    return render_pages(out_dir, count, corpus=corpus, docbank=docbank, seed=VAL_SEED, dpi_range=(200, 200),
+                        keep_pdf=True)
