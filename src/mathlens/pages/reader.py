@@ -111,6 +111,7 @@ class PageReader:
 
         start = time.perf_counter()
         blocks, markdown = assemble(lines, formula_blocks, regions)
+        blocks = with_inline_formulas(blocks, [b for b in formula_blocks if b.type == "inline_formula"])
         timings["order"] = time.perf_counter() - start
         return PageResult(path, page, image.width, image.height, dpi, blocks, markdown, timings=timings)
 
@@ -125,6 +126,24 @@ class PageReader:
         predictions = self.recognizer.recognize_batch(crops, errors="return")
         return [Block(FORMULA_KINDS[d.kind], d.box, latex=p.latex, confidence=p.confidence)
                 for d, p in zip(formulas, predictions) if p.error is None and p.latex]
+
+
+def with_inline_formulas(blocks: Sequence[Block], inline: Sequence[Block]) -> list[Block]:
+    """The blocks with each inline formula listed after the paragraph that holds it (its text has it as `$…$`)."""
+    out, left = [], list(inline)
+    for block in blocks:
+        out.append(block)
+        if block.type != "text":
+            continue
+        inside = [f for f in left if _center_in(f.box, block.box)]
+        out += sorted(inside, key=lambda f: (round(f.box.y0 / max(1.0, f.box.height)), f.box.x0))
+        left = [f for f in left if f not in inside]
+    return out + left
+
+
+def _center_in(box: Box, region: Box) -> bool:
+    cx, cy = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
+    return region.x0 <= cx <= region.x1 and region.y0 <= cy <= region.y1
 
 
 def _inside_any(box: Box, regions: Sequence[Box], share: float = 0.5) -> bool:
