@@ -11,6 +11,7 @@ keep a screenshot of the page with a result.
 from __future__ import annotations
 
 import base64
+import json
 import math
 import os
 import re
@@ -360,3 +361,113 @@ def test_api_docs_render_with_no_network_but_the_server(browser, page_server):
             page.screenshot(path=os.environ["MATHLENS_DOCS_SCREENSHOT"])
     finally:
         page.close()
+
+
+PAGE_WAIT_MS = 120_000  # the first page request loads the detector and OCR models, then reads for seconds
+EXAMPLE_PAGE = Path(__file__).resolve().parents[2] / "examples" / "page.png"
+
+
+def only_loopback_route(outside: list[str]):
+    """A route handler that lets the page reach only this server and records anything else."""
+    from urllib.parse import urlsplit
+
+    def handle(route) -> None:
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    return handle
+
+
+def test_page_mode_reads_a_page_boxes_its_formulas_and_renders_the_markdown(page):
+    """Page mode: examples/page.png goes to /v1/page; the page is drawn with a box for each formula
+    the server found, and its Markdown is rendered with KaTeX; nothing leaves 127.0.0.1."""
+    from playwright.sync_api import expect
+
+    outside: list[str] = []
+    page.route("**/*", only_loopback_route(outside))
+    expect(page.locator("#page-mode")).to_be_hidden()
+    page.click("#tab-page")
+    expect(page.locator("#tab-page")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#page-mode")).to_be_visible()
+    expect(page.locator("#formula-mode")).to_be_hidden()
+
+    with page.expect_response(lambda r: r.url.endswith("/v1/page"), timeout=PAGE_WAIT_MS) as response:
+        page.set_input_files("#page-input", EXAMPLE_PAGE)
+        expect(page.locator("#page-status")).to_have_class(re.compile(r"\bbusy\b"))  # seconds of reading
+    assert response.value.status == 200, response.value.text()
+    answer = response.value.json()
+    (only,) = answer["pages"]
+    formulas = [b for b in only["blocks"] if b["type"] in ("inline_formula", "display_formula", "figure", "table")]
+    assert len(formulas) > 3, "the detector found almost nothing on examples/page.png"
+
+    expect(page.locator("#page-status")).to_have_text("")
+    boxes = page.locator("#page-view .page-box")
+    expect(boxes).to_have_count(len(formulas))
+    assert page.locator("#page-view .page-sheet").get_attribute("data-boxes") == str(len(formulas))
+    expect(page.locator("#page-view img.page-image")).to_be_visible()  # the uploaded picture under its boxes
+    expect(page.locator("#page-view .page-box.display").first).to_be_visible()
+    expect(page.locator("#page-view .page-box.inline").first).to_be_visible()
+    # A box sits where the server put it, scaled to the drawn page.
+    sheet = page.locator("#page-view .page-sheet").bounding_box()
+    first = next(b for b in only["blocks"] if b["type"] == "display_formula")
+    box = page.locator("#page-view .page-box.display").first.bounding_box()
+    scale = sheet["width"] / only["width"]
+    assert abs(box["x"] - sheet["x"] - first["bbox"][0] * scale) < 3
+    assert abs(box["y"] - sheet["y"] - first["bbox"][1] * scale) < 3
+
+    markdown = page.locator("#page-markdown")
+    expect(markdown.locator(".katex").first).to_be_visible()
+    expect(markdown.locator(".katex-display").first).to_be_visible()
+    expect(markdown).to_contain_text(re.compile("quadratic", re.IGNORECASE))
+    assert markdown.locator("script, img").count() == 0  # text is set as text, never as HTML
+    expect(page.locator("#copy-markdown")).to_be_enabled()
+    expect(page.locator("#copy-json")).to_be_enabled()
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("#copy-markdown")
+    expect(page.locator("#copy-markdown")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == answer["markdown"]
+    page.click("#copy-json")
+    expect(page.locator("#copy-json")).to_have_text("Copied")
+    assert json.loads(page.evaluate("navigator.clipboard.readText()")) == answer
+    assert outside == []
+    if os.environ.get("MATHLENS_PAGE_SCREENSHOT"):
+        page.screenshot(path=os.environ["MATHLENS_PAGE_SCREENSHOT"].replace(".png", "-page.png"), full_page=True)
+
+    # An error afterwards leaves nothing of this page to look at or copy.
+    with page.expect_response(lambda r: r.url.endswith("/v1/page"), timeout=PAGE_WAIT_MS) as response:
+        page.set_input_files("#page-input", files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                                    "buffer": b"not a page"}])
+    assert 400 <= response.value.status < 500
+    expect(page.locator("#page-status")).to_have_text(re.compile(r"^Could not read the page: "))
+    expect(page.locator("#page-output")).to_be_hidden()
+    expect(page.locator("#page-view .page-box")).to_have_count(0)
+    expect(page.locator("#page-markdown .katex")).to_have_count(0)
+    expect(page.locator("#copy-markdown")).to_be_disabled()
+
+    # Back to formula mode: it still works as before.
+    page.click("#tab-formula")
+    expect(page.locator("#formula-mode")).to_be_visible()
+    page.locator("#latex").fill(r"\frac{a}{b}")
+    expect(page.locator("#preview .katex .mfrac")).to_have_count(1)
+
+
+def test_page_mode_shows_an_error_for_a_file_that_is_not_a_page(page):
+    from playwright.sync_api import expect
+
+    page.click("#tab-page")
+    with page.expect_response(lambda r: r.url.endswith("/v1/page"), timeout=PAGE_WAIT_MS) as response:
+        page.set_input_files("#page-input", files=[{"name": "notes.txt", "mimeType": "text/plain",
+                                                    "buffer": b"not a page"}])
+    assert 400 <= response.value.status < 500
+    detail = response.value.json()["detail"]
+    status = page.locator("#page-status")
+    expect(status).to_have_text(f"Could not read the page: {detail}")
+    expect(status).to_have_class(re.compile(r"\berror\b"))
+    expect(page.locator("#page-output")).to_be_hidden()
+    expect(page.locator("#page-view .page-box")).to_have_count(0)
+    expect(page.locator("#copy-markdown")).to_be_disabled()
+    expect(page.locator("#copy-json")).to_be_disabled()

@@ -1,9 +1,11 @@
-// mathlens web page: paste, drop, pick or draw a formula -> LaTeX from this server, with a live preview.
+// mathlens web page: paste, drop, pick or draw a formula -> LaTeX from this server, with a live preview;
+// or, in page mode, a page image or PDF -> Markdown, with the detected formulas boxed on the page.
 // Plain JavaScript, no build step; KaTeX is loaded from static/vendor/katex/ when it is installed.
 
 const KATEX_DIR = "static/vendor/katex/";
 const API_IMAGE = "v1/recognize";
 const API_STROKES = "v1/recognize/strokes";
+const API_PAGE = "v1/page";
 const DRAW_PAUSE_MS = 700;  // recognize a drawing this long after the pen lifts
 
 const $ = (id) => document.getElementById(id);
@@ -14,6 +16,13 @@ const ui = {
   status: $("status"), latex: $("latex"), confidence: $("confidence"), unsure: $("unsure"), copy: $("copy"),
   preview: $("preview"), previewNote: $("preview-note"),
 };
+const pageUi = {
+  tabs: [$("tab-formula"), $("tab-page")],
+  dropzone: $("page-dropzone"), fileInput: $("page-input"), choose: $("page-choose"), name: $("page-name"),
+  result: $("page-result"), status: $("page-status"), facts: $("page-facts"), output: $("page-output"),
+  view: $("page-view"), markdown: $("page-markdown"), copyMarkdown: $("copy-markdown"), copyJson: $("copy-json"),
+};
+let mode = "formula";  // or "page": which tab is shown, and where pasted and dropped files go
 
 // ---- Recognition requests: the latest one wins -------------------------------------------
 
@@ -88,7 +97,8 @@ function usableFile(transfer) {
     const file = item.kind === "file" ? item.getAsFile() : null;
     if (file && !files.includes(file)) files.push(file);
   }
-  return files.find((f) => f.type.startsWith("image/") || isInk(f)) ?? files[0] ?? null;
+  return files.find((f) => f.type.startsWith("image/") || isInk(f) || (mode === "page" && isPdf(f)))
+    ?? files[0] ?? null;
 }
 
 let previewUrl = null;
@@ -129,6 +139,12 @@ ui.fileInput.addEventListener("change", () => {
 
 document.addEventListener("paste", (event) => {
   const file = usableFile(event.clipboardData);
+  if (mode === "page") {
+    if (!file || !(file.type.startsWith("image/") || isPdf(file))) return;
+    event.preventDefault();
+    readPage(file);
+    return;
+  }
   if (!file || !(file.type.startsWith("image/") || isInk(file))) return;  // text: the normal paste
   event.preventDefault();
   recognizeFile(file);
@@ -140,12 +156,12 @@ const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes(
 document.addEventListener("dragenter", (event) => {
   if (!carriesFiles(event)) return;
   dragDepth += 1;
-  ui.dropzone.classList.add("dragging");
+  activeDropzone().classList.add("dragging");
 });
 document.addEventListener("dragleave", (event) => {
   if (!carriesFiles(event)) return;
   dragDepth = Math.max(0, dragDepth - 1);
-  if (dragDepth === 0) ui.dropzone.classList.remove("dragging");
+  if (dragDepth === 0) activeDropzone().classList.remove("dragging");
 });
 document.addEventListener("dragover", (event) => {
   if (!carriesFiles(event)) return;
@@ -155,10 +171,12 @@ document.addEventListener("dragover", (event) => {
 document.addEventListener("drop", (event) => {
   dragDepth = 0;
   ui.dropzone.classList.remove("dragging");
+  pageUi.dropzone.classList.remove("dragging");
   const file = usableFile(event.dataTransfer);
   if (!file) return;
   event.preventDefault();  // never navigate away to the dropped file
-  recognizeFile(file);
+  if (mode === "page") readPage(file);
+  else recognizeFile(file);
 });
 
 // ---- Drawing pad: Pointer Events (mouse, pen, touch) -------------------------------------
@@ -307,11 +325,13 @@ function loadKatex() {
   script.onload = () => {
     katexState = window.katex ? "ready" : "missing";
     renderPreview();
+    renderPageMarkdown();
   };
   script.onerror = () => {
     katexState = "missing";
     css.remove();
     renderPreview();
+    renderPageMarkdown();
   };
   document.head.append(script);
 }
@@ -383,5 +403,265 @@ ui.copy.addEventListener("click", async () => {
   copiedTimer = setTimeout(() => { ui.copy.textContent = COPY_LABEL; }, 1500);
 });
 
+// ---- Page mode: a page image or PDF -> Markdown, the formulas boxed on the page ---------------
+
+function isPdf(file) {
+  return /\.pdf$/i.test(file.name) || file.type === "application/pdf";
+}
+
+function activeDropzone() {
+  return mode === "page" ? pageUi.dropzone : ui.dropzone;
+}
+
+function setMode(next, focus = false) {
+  mode = next;
+  pageUi.tabs.forEach((tab) => {
+    const selected = tab.id === `tab-${next}`;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    $(tab.getAttribute("aria-controls")).hidden = !selected;
+    if (selected && focus) tab.focus();
+  });
+}
+
+pageUi.tabs.forEach((tab, i) => {
+  tab.addEventListener("click", () => setMode(tab.id.replace("tab-", "")));
+  tab.addEventListener("keydown", (event) => {  // the tablist pattern: arrows move between tabs
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    event.preventDefault();
+    const other = pageUi.tabs[(i + step + pageUi.tabs.length) % pageUi.tabs.length];
+    setMode(other.id.replace("tab-", ""), true);
+  });
+});
+
+let pageSeq = 0;
+let pageInFlight = null;
+let pageAnswer = null;   // the server's last answer, for Copy JSON and re-rendering
+let pageImageUrl = null; // the uploaded image, drawn under its boxes
+
+function setPageStatus(text, kind = "") {
+  pageUi.status.textContent = text;
+  pageUi.status.className = `status ${kind}`.trim();
+  pageUi.result.setAttribute("aria-busy", String(kind === "busy"));
+}
+
+// No answer: nothing to look at and nothing to copy.
+function clearPageResult() {
+  pageAnswer = null;
+  pageUi.view.replaceChildren();
+  pageUi.view.dataset.boxes = "0";
+  pageUi.markdown.replaceChildren();
+  pageUi.output.hidden = true;
+  pageUi.facts.hidden = true;
+  pageUi.facts.replaceChildren();
+  pageUi.copyMarkdown.disabled = pageUi.copyJson.disabled = true;
+}
+
+async function readPage(file) {
+  const seq = ++pageSeq;
+  pageInFlight?.abort();
+  pageInFlight = new AbortController();
+  clearPageResult();
+  if (pageImageUrl) URL.revokeObjectURL(pageImageUrl);
+  pageImageUrl = file.type.startsWith("image/") ? URL.createObjectURL(file) : null;
+  pageUi.name.textContent = file.name || "";
+  pageUi.name.hidden = !file.name;
+  setPageStatus("Reading the page… this takes a few seconds per page.", "busy");
+  const form = new FormData();
+  form.append("file", file, file.name || "page.png");
+  try {
+    const response = await fetch(API_PAGE, { method: "POST", body: form, signal: pageInFlight.signal });
+    const body = await response.json().catch(() => ({}));
+    if (seq !== pageSeq) return;
+    if (!response.ok) throw new Error(body.detail || `the server answered ${response.status}`);
+    showPageResult(body);
+  } catch (err) {
+    if (err.name === "AbortError" || seq !== pageSeq) return;
+    const message = err instanceof TypeError ? "cannot reach the server" : err.message;
+    clearPageResult();
+    setPageStatus(`Could not read the page: ${message}`, "error");
+  }
+}
+
+const BOX_KIND = { inline_formula: "inline", display_formula: "display", figure: "region", table: "region" };
+
+function showPageResult(answer) {
+  pageAnswer = answer;
+  const pages = answer.pages ?? [];
+  const good = pages.filter((p) => !p.error);
+  let boxes = 0;
+  const sheets = pages.map((page) => {
+    const figure = document.createElement("figure");
+    figure.className = "page-figure";
+    const caption = document.createElement("figcaption");
+    caption.className = "fine";
+    caption.textContent = pages.length > 1 || page.page > 1 ? `Page ${page.page}` : "";
+    if (page.error) {
+      const error = document.createElement("p");
+      error.className = "status error";
+      error.textContent = `Page ${page.page}: ${page.error}`;
+      figure.append(error);
+      return figure;
+    }
+    const sheet = document.createElement("div");
+    sheet.className = "page-sheet";
+    sheet.style.aspectRatio = `${page.width} / ${page.height}`;
+    if (pageImageUrl && pages.length === 1) {
+      const img = document.createElement("img");
+      img.className = "page-image";
+      img.alt = `the uploaded page${page.page > 1 ? ` ${page.page}` : ""}`;
+      img.addEventListener("error", () => img.remove());  // a format the browser cannot draw: a white page
+      img.src = pageImageUrl;
+      sheet.append(img);
+    } else {
+      sheet.setAttribute("role", "img");
+      sheet.setAttribute("aria-label", `page ${page.page} (a PDF page is drawn as a white sheet with its boxes)`);
+    }
+    let count = 0;
+    for (const block of page.blocks ?? []) {
+      const kind = BOX_KIND[block.type];
+      if (!kind) continue;
+      const [x0, y0, x1, y1] = block.bbox;
+      const box = document.createElement("div");
+      box.className = `page-box ${kind}`;
+      box.dataset.type = block.type;
+      Object.assign(box.style, {
+        left: `${(100 * x0) / page.width}%`, top: `${(100 * y0) / page.height}%`,
+        width: `${(100 * (x1 - x0)) / page.width}%`, height: `${(100 * (y1 - y0)) / page.height}%`,
+      });
+      const what = block.latex ?? block.text ?? block.type.replace("_", " ");
+      const sure = typeof block.confidence === "number" ? ` (${Math.round(block.confidence * 100)}%)` : "";
+      box.title = `${what}${sure}`;
+      sheet.append(box);
+      count += 1;
+    }
+    sheet.dataset.boxes = String(count);
+    boxes += count;
+    caption.hidden = !caption.textContent;
+    figure.append(sheet, caption);
+    return figure;
+  });
+  pageUi.view.replaceChildren(...sheets);
+  pageUi.view.dataset.boxes = String(boxes);
+  renderPageMarkdown();
+  pageUi.output.hidden = false;
+  const formulas = good.flatMap((p) => p.blocks ?? []).filter((b) => b.type.endsWith("_formula")).length;
+  const facts = [`${good.length} of ${pages.length} page${pages.length === 1 ? "" : "s"}`,
+    `${formulas} formula${formulas === 1 ? "" : "s"}`];
+  if (typeof answer.ms === "number") facts.push(`${(answer.ms / 1000).toFixed(1)} s`);
+  pageUi.facts.textContent = facts.join(" · ");
+  pageUi.facts.hidden = false;
+  pageUi.copyMarkdown.disabled = false;
+  pageUi.copyJson.disabled = false;
+  if (good.length === 0) setPageStatus("Could not read the page: no page could be read.", "error");
+  else if (good.length < pages.length) setPageStatus("Some pages could not be read; see them marked below.", "error");
+  else setPageStatus("");
+}
+
+// ---- Markdown -> DOM: text is set as text (never HTML); $…$ and $$…$$ go through KaTeX --------
+
+function mathNode(tex, display) {
+  const node = document.createElement(display ? "div" : "span");
+  node.className = display ? "math-display" : "math-inline";
+  if (katexState === "ready") {
+    window.katex.render(tex, node, { displayMode: display, throwOnError: false, strict: "ignore" });
+  } else {
+    node.classList.add("plain");
+    node.textContent = display ? `$$${tex}$$` : `$${tex}$`;
+  }
+  return node;
+}
+
+// Text with inline math: `$$…$$` inside a paragraph is drawn as display math, `$…$` inline.
+function inlineNodes(text) {
+  const nodes = [];
+  const pattern = /\$\$([\s\S]+?)\$\$|\$([^$\n]+?)\$/g;
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
+    nodes.push(match[1] !== undefined ? mathNode(match[1], true) : mathNode(match[2], false));
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+  return nodes;
+}
+
+function markdownNodes(markdown) {
+  const out = [];
+  for (const raw of markdown.split(/\n[ \t]*\n/)) {
+    const para = raw.trim();
+    if (!para) continue;
+    if (/^(-{3,}|\*{3,})$/.test(para)) {
+      out.push(document.createElement("hr"));
+      continue;
+    }
+    const display = /^\$\$([\s\S]+)\$\$$/.exec(para);
+    if (display && !display[1].includes("$$")) {
+      out.push(mathNode(display[1].trim(), true));
+      continue;
+    }
+    const heading = /^(#{1,6})\s+([\s\S]*)$/.exec(para);
+    if (heading) {
+      const h = document.createElement(`h${Math.min(6, heading[1].length + 2)}`);  // under the card's h2
+      h.append(...inlineNodes(heading[2]));
+      out.push(h);
+      continue;
+    }
+    const p = document.createElement("p");
+    if (/^!\[[^\]]*\]\([^)]*\)$/.test(para)) {  // a figure: no picture of it here
+      p.className = "figure-placeholder";
+      p.textContent = "[figure]";
+    } else {
+      p.append(...inlineNodes(para));
+    }
+    out.push(p);
+  }
+  return out;
+}
+
+function renderPageMarkdown() {
+  if (!pageAnswer) return;
+  pageUi.markdown.replaceChildren(...markdownNodes(pageAnswer.markdown ?? ""));
+}
+
+async function copyText(text, button, what) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = document.createElement("textarea");  // no clipboard API (plain http off localhost)
+    area.value = text;
+    area.className = "visually-hidden";
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    if (!ok) {
+      setPageStatus("Copy is blocked here by the browser.", "error");
+      return;
+    }
+  }
+  const label = button.dataset.label ?? (button.dataset.label = button.textContent);
+  button.textContent = "Copied";
+  setPageStatus(`${what} copied to the clipboard.`);
+  clearTimeout(button.copiedTimer);
+  button.copiedTimer = setTimeout(() => { button.textContent = label; }, 1500);
+}
+
+pageUi.copyMarkdown.addEventListener("click", () => {
+  if (pageAnswer) copyText(pageAnswer.markdown ?? "", pageUi.copyMarkdown, "Markdown");
+});
+pageUi.copyJson.addEventListener("click", () => {
+  if (pageAnswer) copyText(JSON.stringify(pageAnswer, null, 2), pageUi.copyJson, "JSON");
+});
+
+pageUi.choose.addEventListener("click", () => pageUi.fileInput.click());
+pageUi.fileInput.addEventListener("change", () => {
+  const file = pageUi.fileInput.files[0];
+  if (file) readPage(file);
+  pageUi.fileInput.value = "";
+});
+
 loadKatex();
 onLatexChanged();
+clearPageResult();
