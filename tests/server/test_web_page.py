@@ -471,3 +471,30 @@ def test_page_mode_shows_an_error_for_a_file_that_is_not_a_page(page):
     expect(page.locator("#page-view .page-box")).to_have_count(0)
     expect(page.locator("#copy-markdown")).to_be_disabled()
     expect(page.locator("#copy-json")).to_be_disabled()
+
+
+def test_page_mode_draws_a_pdf_page_as_a_sheet_with_its_boxes(page):
+    """The browser has no PDF renderer here: a PDF page is a white sheet of the page's shape with
+    the server's boxes on it, and its Markdown (from the text layer) rendered beside it. The box
+    count needs the trained detector."""
+    from playwright.sync_api import expect
+
+    outside: list[str] = []
+    page.route("**/*", only_loopback_route(outside))
+    page.click("#tab-page")
+    with page.expect_response(lambda r: r.url.endswith("/v1/page"), timeout=PAGE_WAIT_MS) as response:
+        page.set_input_files("#page-input", EXAMPLE_PAGE.with_suffix(".pdf"))
+    assert response.value.status == 200, response.value.text()
+    (only,) = response.value.json()["pages"]
+    boxed = [b for b in only["blocks"] if b["type"] in ("inline_formula", "display_formula", "figure", "table")]
+    assert boxed, "the detector found nothing on examples/page.pdf"
+    sheet = page.locator("#page-view .page-sheet")
+    expect(sheet).to_have_count(1)
+    expect(page.locator("#page-view img")).to_have_count(0)
+    expect(page.locator("#page-view .page-box")).to_have_count(len(boxed))
+    drawn = sheet.bounding_box()
+    assert abs(drawn["height"] / drawn["width"] - only["height"] / only["width"]) < 0.01  # the page's shape
+    markdown = page.locator("#page-markdown")
+    expect(markdown).to_contain_text("discriminant")
+    expect(markdown.locator(".katex").first).to_be_visible()
+    assert outside == []

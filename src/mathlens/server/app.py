@@ -298,6 +298,10 @@ class PageReadingUnavailableError(MathlensError):
     """This server cannot read pages (no detector weights, no `page` extra): 503, not the input's fault."""
 
 
+class TooManyPagesError(UploadTooLargeError):
+    """A PDF request that selects more than ServeConfig.max_pdf_pages pages: 413, saying how to pick fewer."""
+
+
 class PagesCancelledError(Exception):
     """The request gave up (timeout, client gone): its page thread stops at the next page or model call."""
 
@@ -400,8 +404,9 @@ class PageService:
 
         if job.cancelled.is_set():
             raise PagesCancelledError  # timed out while queued behind another page request
-        detector, text_reader = self._load_parts()
         upload = job.upload
+        check_page_count(upload, self.cfg.max_pdf_pages)
+        detector, text_reader = self._load_parts()
         config = PageConfig(dpi=upload.dpi, max_pages=self.cfg.max_pdf_pages, num_threads=max(1, self.cfg.threads))
         reader = PageReader(config, recognizer=BatcherRecognizer(self.predictor, self.batcher, config.decode, job),
                             detector=detector, text_reader=text_reader)
@@ -430,6 +435,35 @@ class PageService:
                 raise PageReadingUnavailableError(f"this server cannot read pages: {err}") from err
             self._parts = detector, text_reader
         return self._parts
+
+
+def check_page_count(upload: PageUpload, limit: int) -> None:
+    """Refuse a PDF request for more than `limit` pages, in the server's terms (its limit, the `pages` parameter).
+
+    Only a PDF that opens is counted here; anything wrong with the file is document.py's to report.
+    """
+    from mathlens.pages.document import _PDFIUM_LOCK, is_pdf, parse_page_range
+
+    if not is_pdf(upload.data):
+        return
+    try:
+        import pypdfium2
+    except ImportError:
+        return
+    with _PDFIUM_LOCK:  # pdfium is not thread-safe; document.py holds the same lock
+        try:
+            pdf = pypdfium2.PdfDocument(upload.data)
+        except pypdfium2.PdfiumError:
+            return
+        num_pages = len(pdf)
+        pdf.close()
+    selected = num_pages if upload.pages is None else len(parse_page_range(upload.pages, num_pages))
+    if selected <= limit:
+        return
+    what = (f"the PDF has {num_pages} pages" if upload.pages is None
+            else f"pages={upload.pages} selects {selected} of the PDF's {num_pages} pages")
+    raise TooManyPagesError(f"{upload.name}: {what}, more than this server's limit of {limit} pages per request "
+                            f"(max_pdf_pages): choose fewer with the `pages` parameter, e.g. pages=1-{limit}")
 
 
 async def read_page(request: Request) -> JSONResponse:
