@@ -18,8 +18,9 @@ Markdown conventions (the synthetic ground truth is written the same way):
   that no space goes before an atom that starts with closing punctuation (`,` `.` `;` `:` `)`
   `]`): `let $x$, then`. An inline formula is written `$latex$`.
 * A display formula is a paragraph of its own, `$$latex$$`. An equation number to its right on
-  the same line (a text word such as `(3)`, `(2.1)`, `(A.4)`) is taken out of the text and
-  written as `$$latex \\tag{3}$$`.
+  the same line (a text word such as `(3)`, `(2.1)`, `(A.4)`), or alone at the right of the line
+  just below a formula too wide for it, is taken out of the text and written as
+  `$$latex \\tag{3}$$`.
 * A paragraph of one line whose text height is at least 1.25 times the page's median line
   height is a heading, `## text`; the tallest such line on the page, if at least 1.6 times, is
   `# text` (one per page).
@@ -48,6 +49,7 @@ PieceKind = Literal["word", "inline", "display", "figure", "table"]
 GUTTER = 0.8  # narrowest empty vertical stripe between columns (LaTeX's 10pt columnsep is ~0.9h)
 CONFIRM = 2.5  # a gutter counts once the strips sharing it are this tall (about three rows)
 EDGE = 3.0  # a column's lines end (or start, indented) within this of its gutter
+TALL = 8.0  # a gap white over this height needs a column edge on one side only
 LOOKAHEAD = 12  # strips looked at to confirm that columns start
 MARGIN_GAP = 1.5  # a first/last single row standing this far apart is a header/footer
 PARAGRAPH_GAP = 0.8
@@ -56,8 +58,12 @@ SHORT_LINE = 0.2  # a line ending this share of the column width (at least 3H) s
 HEIGHT_JUMP = 1.2  # a heading-sized line and one this much smaller are not one paragraph
 HEADING = 1.25
 TITLE = 1.6
+# Where letters reach, in ems, to read a type size off ink-fitted boxes.
+CAP_HEIGHT, DOT_HEIGHT, X_HEIGHT, DESCENT, BRACKET_DESCENT = 0.7, 0.67, 0.45, 0.21, 0.25
+SHORT_LETTERS = frozenset("acemnorsuvwxzgpqy")
 CLOSING = tuple(",.;:)]")
 SENTENCE_END = tuple(".!?:")
+LIST_MARKER = re.compile(r"\d{1,2}[.)]|\(?[a-z]\)|\(?[ivx]{1,4}\)|[\u2022\u25e6\u2023\u2219\u00b7*\u2013\u2014-]")
 EQUATION_NUMBER = re.compile(r"\(((?:[A-Z]\.?)?\d+(?:\.\d+)*[a-z]?)\)")
 
 
@@ -71,6 +77,7 @@ class _Piece:
     confidence: float = 1.0
     block: Block | None = None  # display formula, figure or table, as it will be emitted
     tag: str | None = None  # a display formula's equation number
+    size: float | None = None  # a word's type size in pixels, as far as its box tells (see _type_size)
 
     @property
     def is_atom(self) -> bool:
@@ -83,7 +90,7 @@ class _Line:
 
     atoms: list[_Piece]
     box: Box
-    text_height: float | None  # from its words' highest top to lowest bottom; None for formulas only
+    text_height: float | None  # the median type size of its words; None for formulas only
     text: str
 
 
@@ -139,31 +146,76 @@ def _mostly_covered(box: Box, others: Sequence[Box]) -> bool:
     return False
 
 
+def _loose_boxes(lines: Sequence[TextLine]) -> bool:
+    """Whether word boxes are as tall as the type (OCR lines cut into words), not fitted to the ink
+    (a PDF text layer), judged on lines of three words or more whose heights all agree."""
+    votes = [max(w.box.height for w in line.words) - min(w.box.height for w in line.words)
+             <= 0.05 * max(w.box.height for w in line.words) for line in lines if len(line.words) >= 3]
+    return not votes or 2 * sum(votes) >= len(votes)
+
+
+def _type_size(word: Word, loose: bool) -> float | None:
+    """The type size a word's box shows: its height for loose boxes; for ink-fitted boxes its height
+    over the span its letters reach (`a` from the baseline to the x-height, `Tg` from below the
+    baseline to the cap height), so a heading of short letters still reads as large."""
+    if loose:
+        return word.box.height
+    letters = [c for c in word.text if c.isascii() and c.isalnum() or c in "()[]{}"]
+    if not letters:
+        return None
+    top = max(X_HEIGHT if c in SHORT_LETTERS else DOT_HEIGHT if c in "ij" else CAP_HEIGHT for c in letters)
+    bottom = max(DESCENT if c in "gjpqy" else BRACKET_DESCENT if c in "()[]{}" else 0.0 for c in letters)
+    return word.box.height / (top + bottom)
+
+
 def _atoms(lines: Sequence[TextLine], formulas: Sequence[Block], figures: Sequence[Block]) -> list[_Piece]:
     """Words and inline formulas outside figures; a line without word boxes counts as one word."""
     words = [w for line in lines for w in (line.words or (Word(line.text, line.box, line.confidence),))]
     formula_boxes = [f.box for f in formulas]
-    atoms = [_Piece("word", w.box, w.text.strip(), w.confidence) for w in words
+    loose = _loose_boxes(lines)
+    atoms = [_Piece("word", w.box, w.text.strip(), w.confidence, size=_type_size(w, loose)) for w in words
              if w.text.strip() and not _inside_any(w.box, figures) and not _mostly_covered(w.box, formula_boxes)]
     atoms += [_Piece("inline", f.box, f"${f.latex or ''}$", f.confidence) for f in formulas
               if f.type == "inline_formula" and not _inside_any(f.box, figures)]
     return atoms
 
 
+def _number_run(words: list[_Piece]) -> tuple[str, int] | None:
+    """The equation number the first one to three words spell, `(3)` or `(` `2.1` `)`, and how many."""
+    for k in range(1, min(3, len(words)) + 1):
+        if k > 1 and words[k - 1].box.x0 - words[k - 2].box.x1 > words[k - 1].box.height:
+            return None
+        match = EQUATION_NUMBER.fullmatch("".join(w.text for w in words[:k]))
+        if match:
+            return match.group(1), k
+    return None
+
+
+def _beside(d: _Piece, atoms: Sequence[_Piece]) -> list[_Piece]:
+    """Words right of a display formula, on its line."""
+    return sorted((a for a in atoms if a.kind == "word" and (a.box.x0 + a.box.x1) / 2 > d.box.x1
+                   and d.box.y0 <= (a.box.y0 + a.box.y1) / 2 <= d.box.y1), key=lambda a: a.box.x0)
+
+
+def _below(d: _Piece, atoms: Sequence[_Piece]) -> list[_Piece]:
+    """The words alone on the line under a formula too wide for its number, right of its middle."""
+    row = [a for a in atoms if d.box.y1 < (a.box.y0 + a.box.y1) / 2 <= d.box.y1 + 1.5 * a.box.height
+           and a.box.x1 > d.box.x0 and a.box.x0 < d.box.x1 + EDGE * a.box.height]
+    if not row or min(a.box.x0 for a in row) < (d.box.x0 + d.box.x1) / 2 or any(a.kind != "word" for a in row):
+        return []
+    return sorted(row, key=lambda a: a.box.x0)
+
+
 def _take_equation_numbers(displays: list[_Piece], atoms: list[_Piece]) -> list[_Piece]:
-    """Move `(3)` right of a display formula (same line) into its tag; OCR may split it in up to 3 words."""
+    """Move `(3)` right of a display formula (same line), or alone on the line below it, into its tag."""
     taken: set[int] = set()
     for d in displays:
-        right = sorted((a for a in atoms if a.kind == "word" and id(a) not in taken
-                        and (a.box.x0 + a.box.x1) / 2 > d.box.x1
-                        and d.box.y0 <= (a.box.y0 + a.box.y1) / 2 <= d.box.y1), key=lambda a: a.box.x0)
-        for k in range(1, min(3, len(right)) + 1):
-            if k > 1 and right[k - 1].box.x0 - right[k - 2].box.x1 > right[k - 1].box.height:
-                break
-            match = EQUATION_NUMBER.fullmatch("".join(a.text for a in right[:k]))
-            if match:
-                d.tag = match.group(1)
-                taken.update(id(a) for a in right[:k])
+        left = [a for a in atoms if id(a) not in taken]
+        for words in (_beside(d, left), _below(d, left)):
+            run = _number_run(words)
+            if run:
+                d.tag = run[0]
+                taken.update(id(a) for a in words[:run[1]])
                 break
     return [a for a in atoms if id(a) not in taken]
 
@@ -236,17 +288,30 @@ def _gutters(items: Sequence[_Piece], h: float) -> list[tuple[float, float]]:
 
     A wide word space, a line's last word, or the white between a narrow formula and an off-centre
     title has a single row at its edge and is no gutter. Display formulas are centred, so they
-    mark no column edge.
+    mark no column edge. A gap kept white over many rows needs such edges on one side only (a column
+    of floats and formulas beside one of text).
     """
-    if _extent_y(items) < CONFIRM * h:
+    extent = _extent_y(items)
+    if extent < CONFIRM * h:
         return []
-    out = []
+    tall, out = extent >= TALL * h, []
     for a, b in _x_gaps(items, GUTTER * h):
-        left_edge = [p for p in items if a - EDGE * h <= p.box.x1 <= a and p.kind != "display"]
-        right_edge = [p for p in items if b <= p.box.x0 <= b + EDGE * h and p.kind != "display"]
-        if _rows_apart(left_edge, h) and _rows_apart(right_edge, h):
+        left_edge = _rows_apart([p for p in items if a - EDGE * h <= p.box.x1 <= a and p.kind != "display"], h)
+        right_edge = _rows_apart([p for p in items if b <= p.box.x0 <= b + EDGE * h and p.kind != "display"], h)
+        if tall and (left_edge or right_edge):  # one text column beside one of floats and formulas
+            left_edge = left_edge or _rows_apart([p for p in items if p.box.x1 <= a], h)
+            right_edge = right_edge or _rows_apart([p for p in items if p.box.x0 >= b], h)
+        if left_edge and right_edge and not _word_space(items, a, b):
             out.append((a, b))
     return out
+
+
+def _word_space(items: Sequence[_Piece], a: float, b: float) -> bool:
+    """Whether the gap (a, b) is only a space between two words of one large line (a title)."""
+    left = [p for p in items if a - 0.5 <= p.box.x1 <= a and p.kind == "word"]
+    right = [p for p in items if b <= p.box.x0 <= b + 0.5 and p.kind == "word"]
+    return any(min(p.box.y1, q.box.y1) > max(p.box.y0, q.box.y0) and b - a < GUTTER * max(p.box.height, q.box.height)
+               for p in left for q in right)
 
 
 def _confirmed(items: Sequence[_Piece], h: float) -> bool:
@@ -264,37 +329,62 @@ def _columns_start(strips: Sequence[list[_Piece]], i: int, h: float) -> list[tup
     return []
 
 
+def _overfull(p: _Piece, a: float) -> bool:
+    """A display formula too wide for its column: TeX sets it from the left margin, so it runs on
+    over the gutter (at a) with most of it still in the column on the left."""
+    return p.kind == "display" and (p.box.x0 + p.box.x1) / 2 < a
+
+
 def _narrowed(gutters: Sequence[tuple[float, float]], strip: Sequence[_Piece],
               min_width: float) -> list[tuple[float, float]] | None:
     """The gutters with the strip's items added on their sides, or None where the strip crosses one.
 
-    The first rows may leave a gutter wider than it is (centred formulas in the right column), so
-    it narrows to the columns' true edges as lines come in.
+    The first rows may leave a gutter wider than it is (short headings, centred formulas), so it
+    narrows as lines come in: words reaching into it from the left edge, one word space after the
+    other, belong to the left column; from the right edge, to the right; what is left goes to the
+    nearer half. A display formula overfull from the left column crosses no gutter.
     """
     out = []
     for a, b in gutters:
-        for p in strip:
-            if p.box.x1 <= a or p.box.x0 >= b:
-                continue
-            if p.box.x0 <= a and p.box.x1 >= b:
-                return None
-            if (p.box.x0 + p.box.x1) / 2 < (a + b) / 2:
-                a = max(a, p.box.x1)
-            else:
+        inside = sorted((p for p in strip if p.box.x1 > a and p.box.x0 < b and not _overfull(p, a)),
+                        key=lambda p: p.box.x0)
+        if any(p.box.x0 <= a and p.box.x1 >= b for p in inside):
+            return None
+        while inside and inside[0].box.x0 - a < min_width:
+            a = max(a, inside.pop(0).box.x1)
+        for p in sorted(inside, key=lambda p: -p.box.x1):
+            if b - p.box.x1 < min_width or (p.box.x0 + p.box.x1) / 2 >= (a + b) / 2:
                 b = min(b, p.box.x0)
+            else:
+                a = max(a, p.box.x1)
         if b - a < min_width:
             return None
         out.append((a, b))
     return out
 
 
+def _gap(above: list[_Piece], below: list[_Piece]) -> float:
+    return min(p.box.y0 for p in below) - max(p.box.y1 for p in above)
+
+
 def _nearer_above(strips: Sequence[list[_Piece]], i: int, h: float) -> bool:
     """A one-sided strip where columns start (an abstract's short last line) stays with the closer neighbour."""
-    def gap(a: list[_Piece], b: list[_Piece]) -> float:
-        return min(p.box.y0 for p in b) - max(p.box.y1 for p in a)
+    if i + 1 >= len(strips):
+        return False
+    below = _gap(strips[i], strips[i + 1])
+    return (below > PARAGRAPH_GAP * h and _gap(strips[i - 1], strips[i]) < below
+            and bool(_columns_start(strips, i + 1, h)))
 
-    return (i + 1 < len(strips) and bool(_columns_start(strips, i + 1, h))
-            and gap(strips[i - 1], strips[i]) < gap(strips[i], strips[i + 1]))
+
+def _first_of_columns(strips: Sequence[list[_Piece]], start: int, i: int,
+                      gutters: Sequence[tuple[float, float]], h: float) -> int:
+    """Where columns confirmed at strip i really begin: one-sided strips just above, nearer to the
+    columns than to what is above them, belong to the columns (a column's first lines before the
+    other column has confirmed the gutter)."""
+    while i - 1 > start and _narrowed(gutters, strips[i - 1], GUTTER * h) \
+            and _gap(strips[i - 2], strips[i - 1]) >= _gap(strips[i - 1], strips[i]):
+        i -= 1
+    return i
 
 
 def _group_strips(strips: list[list[_Piece]], h: float) -> list[tuple[list[_Piece], list[tuple[float, float]]]]:
@@ -303,21 +393,23 @@ def _group_strips(strips: list[list[_Piece]], h: float) -> list[tuple[list[_Piec
     A column run starts where gutters are confirmed looking ahead, and lasts until a strip crosses
     one (a wide formula, a centred page number); wide word spaces in a single row never start one.
     """
-    groups: list[tuple[list[_Piece], list[tuple[float, float]]]] = []
-    current, gutters = list(strips[0]), _columns_start(strips, 0, h)
+    bounds: list[tuple[int, int, list[tuple[float, float]]]] = []  # (first strip, end, gutters)
+    start, gutters = 0, _columns_start(strips, 0, h)
     for i in range(1, len(strips)):
         narrowed = _narrowed(gutters, strips[i], GUTTER * h) if gutters else None
         if narrowed:
-            current, gutters = current + strips[i], narrowed
+            gutters = narrowed
             continue
         starting = _columns_start(strips, i, h)
-        if gutters or (starting and not _nearer_above(strips, i, h)):
-            groups.append((current, gutters))
-            current, gutters = list(strips[i]), starting
-        else:
-            current += strips[i]
-    groups.append((current, gutters))
-    return groups
+        if gutters:
+            bounds.append((start, i, gutters))
+            start, gutters = i, starting
+        elif starting and not _nearer_above(strips, i, h):
+            first = _first_of_columns(strips, start, i, starting, h)
+            bounds.append((start, first, []))
+            start, gutters = first, starting
+    bounds.append((start, len(strips), gutters))
+    return [([p for strip in strips[a:b] for p in strip], g) for a, b, g in bounds]
 
 
 def _split_columns(items: list[_Piece], gutters: Sequence[tuple[float, float]]) -> list[list[_Piece]]:
@@ -409,8 +501,8 @@ def _make_line(row: list[_Piece]) -> _Line:
     text = ""
     for a in atoms:
         text += (" " if text and not a.text.startswith(CLOSING) else "") + a.text
-    height = max(w.box.y1 for w in words) - min(w.box.y0 for w in words) if words else None
-    return _Line(atoms, _union([a.box for a in atoms]), height, text)
+    sizes = [w.size for w in words if w.size]
+    return _Line(atoms, _union([a.box for a in atoms]), statistics.median(sizes) if sizes else None, text)
 
 
 def _join_lines(lines: Sequence[_Line]) -> str:
@@ -454,11 +546,32 @@ def _height_jump(a: _Line, b: _Line, line_h: float) -> bool:
     return high >= HEADING * line_h and high >= HEIGHT_JUMP * low
 
 
-def _breaks(prev: _Line, cur: _Line, column: tuple[float, float], line_h: float) -> bool:
-    """Whether cur opens a new paragraph after prev in the same column."""
+def _item_indent(line: _Line) -> float | None:
+    """Where a list item's text starts (its later lines hang there), if the line opens one."""
+    if len(line.atoms) > 1 and line.atoms[0].kind == "word" and LIST_MARKER.fullmatch(line.atoms[0].text):
+        return line.atoms[1].box.x0
+    return None
+
+
+def _centred_under(prev: _Line, cur: _Line, line_h: float) -> bool:
+    """A shorter line centred under the one above (a caption's, a centred block's last line)."""
+    left, right = cur.box.x0 - prev.box.x0, prev.box.x1 - cur.box.x1
+    return left > 0 and right > 0 and abs(left - right) < INDENT * line_h
+
+
+def _breaks(first: _Line, prev: _Line, cur: _Line, column: tuple[float, float], line_h: float) -> bool:
+    """Whether cur opens a new paragraph after prev (the paragraph opened with `first`) in one column."""
+    hang = _item_indent(first)
+    if hang is not None and abs(cur.box.x0 - hang) < INDENT * line_h and _item_indent(cur) is None:
+        indented = False  # a list item's text runs on under its first word
+    elif hang is not None:
+        return True  # the next item, or text back at the margin
+    else:
+        indented = cur.box.x0 - prev.box.x0 >= INDENT * line_h and not _centred_under(prev, cur, line_h)
     return (cur.box.y0 - prev.box.y1 > PARAGRAPH_GAP * line_h
-            or cur.box.x0 - prev.box.x0 >= INDENT * line_h
-            or _is_short(prev, column, line_h)
+            or indented
+            or _item_indent(cur) is not None
+            or (_is_short(prev, column, line_h) and not _centred_under(prev, cur, line_h))
             or _height_jump(prev, cur, line_h))
 
 
@@ -469,7 +582,7 @@ def _paragraphs(leaf: list[_Line | _Piece], line_h: float) -> list[_Element]:
     out: list[_Element] = []
     for e in leaf:
         prev = out[-1] if out else None
-        if isinstance(e, _Line) and isinstance(prev, list) and not _breaks(prev[-1], e, column, line_h):
+        if isinstance(e, _Line) and isinstance(prev, list) and not _breaks(prev[0], prev[-1], e, column, line_h):
             prev.append(e)
         else:
             out.append([e] if isinstance(e, _Line) else e)
