@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mathlens.pages.detect import STRIDE, DetectorSettings, FormulaDetector, decode
+from mathlens.pages.detect import STRIDE, DetectorSettings, FormulaDetector, decode, region_extent
 from mathlens.training.detect import DetectorTrainConfig, make_targets, rotate, train_detector
 
 pytestmark = pytest.mark.train
@@ -19,10 +19,18 @@ def test_targets_decode_back_to_their_boxes():
     classes = np.array([0, 1, 0])
     heat, edges, _ = make_targets(boxes, classes, (256, 320), 0.2, DetectorSettings().edge_scale, 4)
     output = np.concatenate([np.where(heat > 0, 10.0, -10.0), edges]).astype(np.float32)
-    found = sorted(decode(output, DetectorSettings(min_cells=1), (320, 256)), key=lambda f: f[1].x0)
+    regressed = DetectorSettings(min_cells=1, region_share=(0.0,) * 4)
+    found = sorted(decode(output, regressed, (320, 256)), key=lambda f: f[1].x0)
     assert [c for c, _, _ in found] == [0, 0, 1]
     for (_, box, _), truth in zip(found, boxes[[0, 2, 1]]):
         assert np.allclose([box.x0, box.y0, box.x1, box.y1], truth, atol=0.5)
+
+
+def test_a_map_region_grown_back_by_the_shrink_gives_its_box_within_a_cell():
+    box = np.array([[30.0, 40.0, 230.0, 80.0]])
+    heat, _, _ = make_targets(box, np.array([0]), (128, 256), 0.2, 16.0, 4)
+    ys, xs = np.nonzero(heat[0])
+    assert np.abs(region_extent(xs, ys, 0.2) - box[0]).max() <= STRIDE
 
 
 def test_a_box_smaller_than_a_cell_still_gets_one():

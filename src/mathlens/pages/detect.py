@@ -34,12 +34,17 @@ class DetectorSettings:
     threshold: float = 0.5
     min_cells: int = 3
     merge_iou: float = 0.4
+    shrink: float = 0.2  # share of a box's smaller side cut from each edge for its map cells in training
+    # Per class, the share of each edge taken from the map region's own extent (grown back by
+    # `shrink`) rather than from the regressed distances: on the synthetic validation pages an even
+    # blend lifts inline F1@0.75 from 0.43 to 0.52; display boxes are best regressed.
+    region_share: tuple[float, ...] = (0.5, 0.0, 0.0, 0.0)
     classes: tuple[str, ...] = CLASSES
 
     @classmethod
     def load(cls, path: Path) -> DetectorSettings:
         data = json.loads(path.read_text())
-        return cls(**{k: tuple(v) if k == "classes" else v for k, v in data.items() if k in cls.__dataclass_fields__})
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def working_scale(width: int, height: int, max_side: int) -> float:
@@ -74,13 +79,22 @@ def decode(output: np.ndarray, settings: DetectorSettings, size: tuple[int, int]
                 continue
             ys, xs = np.nonzero(labels == region)
             weight = prob[c, ys, xs]
-            x0 = np.average(cx[xs] - edges[0, ys, xs], weights=weight)
-            y0 = np.average(cy[ys] - edges[1, ys, xs], weights=weight)
-            x1 = np.average(cx[xs] + edges[2, ys, xs], weights=weight)
-            y1 = np.average(cy[ys] + edges[3, ys, xs], weights=weight)
+            regressed = np.array([np.average(cx[xs] - edges[0, ys, xs], weights=weight),
+                                  np.average(cy[ys] - edges[1, ys, xs], weights=weight),
+                                  np.average(cx[xs] + edges[2, ys, xs], weights=weight),
+                                  np.average(cy[ys] + edges[3, ys, xs], weights=weight)])
+            share = settings.region_share[c] if c < len(settings.region_share) else 0.0
+            x0, y0, x1, y1 = (1 - share) * regressed + share * region_extent(xs, ys, settings.shrink)
             box = Box(max(0.0, float(x0)), max(0.0, float(y0)), min(size[0], float(x1)), min(size[1], float(y1)))
             found.append((c, box, float(weight.mean()), float(weight.sum())))
     return merge_duplicates(found, settings.merge_iou)
+
+
+def region_extent(xs: np.ndarray, ys: np.ndarray, shrink: float) -> np.ndarray:
+    """The box a map region stands for: its cells' extent grown back by what training cut off."""
+    extent = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], dtype=np.float64) * STRIDE
+    grow = shrink * min(extent[2] - extent[0], extent[3] - extent[1]) / (1 - 2 * shrink)
+    return extent + np.array([-grow, -grow, grow, grow])
 
 
 def merge_duplicates(found: list[tuple[int, Box, float, float]], iou: float) -> list[tuple[int, Box, float]]:

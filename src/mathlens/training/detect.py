@@ -42,7 +42,6 @@ class DetectorTrainConfig:
     lr: float = 2e-3
     weight_decay: float = 1e-4
     warmup: int = 100
-    shrink: float = 0.2  # share of a box's smaller side cut from each edge for its map cells
     scale_jitter: tuple[float, float] = (0.7, 1.4)
     num_workers: int = 1
     threads: int = 2
@@ -175,7 +174,7 @@ class PageCrops(Dataset):
         crop[:part.shape[0], :part.shape[1]] = part
         boxes = boxes - [x, y, x, y]
         keep = (boxes[:, 2] > 0) & (boxes[:, 3] > 0) & (boxes[:, 0] < cw) & (boxes[:, 1] < ch)
-        heat, edges, weight = make_targets(boxes[keep], classes[keep], (ch, cw), cfg.shrink,
+        heat, edges, weight = make_targets(boxes[keep], classes[keep], (ch, cw), cfg.settings.shrink,
                                            cfg.settings.edge_scale, cfg.model.num_classes)
         ink = to_input(scan_look(crop, rng))[0]
         return torch.from_numpy(ink), torch.from_numpy(heat), torch.from_numpy(edges), torch.from_numpy(weight)
