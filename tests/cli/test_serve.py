@@ -70,8 +70,21 @@ def test_serve_answers_over_http_and_stops_cleanly(served, fixtures):
 @pytest.mark.parametrize(("flags", "message"), [(["--max-batch=0"], "must be positive"),
                                               (["--timeout-s=-1"], "must be positive"),
                                               (["--max-upload-mb=0"], "must be positive"),
+                                              (["--max-pdf-pages=0"], "must be positive: --max-pdf-pages"),
                                               (["--beam=4", "--max-beam=3"], "above --max-beam")])
 def test_serve_refuses_impossible_settings(flags, message):
     result = subprocess.run([sys.executable, "-m", "mathlens.cli.main", "serve", *flags], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_the_page_limits_reach_the_server_config():
+    import argparse
+
+    from mathlens.cli.serve import add_parser, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    args = parser.parse_args(["serve", "--max-pdf-pages", "5", "--max-page-upload-mb", "8", "--page-dpi", "120"])
+    cfg = config_from_args(args)
+    assert (cfg.max_pdf_pages, cfg.max_page_upload_mb, cfg.page_dpi) == (5, 8.0, 120.0)

@@ -34,6 +34,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-beam", type=int, default=d.max_beam, help="largest beam size a request may ask for")
     p.add_argument("--single-view", dest="views", action="store_false",
                    help="read each input once, at one size: over twice the throughput, fewer formulas right")
+    page = p.add_argument_group("pages (POST /v1/page; needs the page extra)")
+    page.add_argument("--max-page-upload-mb", type=float, default=d.max_page_upload_mb,
+                      help="largest page image or PDF upload (413 beyond)")
+    page.add_argument("--max-pdf-pages", type=int, default=d.max_pdf_pages,
+                      help="most PDF pages one request may read (413 beyond; a request picks pages with `pages`)")
+    page.add_argument("--page-dpi", type=float, default=d.page_dpi, help="dpi PDF pages are rendered at unless the request says")
+    page.add_argument("--page-timeout-s", type=float, default=d.page_timeout_s, help="per-request time limit for pages (504 beyond)")
     ray = p.add_argument_group("Ray Serve (needs the ray extra: pip install 'mathlens[serve,ray]')")
     ray.add_argument("--ray", action="store_true", help="serve with Ray Serve, as --replicas copies of the model")
     ray.add_argument("--replicas", type=int, default=None, help="with --ray: number of replicas (default 1)")
@@ -50,10 +57,12 @@ def config_from_args(args: argparse.Namespace) -> ServeConfig:
     cfg = ServeConfig(host=args.host, port=args.port, model_dir=args.model_dir, threads=args.threads,
                       max_batch=args.max_batch, batch_wait_ms=args.batch_wait_ms, max_upload_mb=args.max_upload_mb,
                       max_pixels=args.max_pixels, timeout_s=args.timeout_s, beam=args.beam, max_beam=args.max_beam,
-                      views=args.views)
+                      views=args.views, max_page_upload_mb=args.max_page_upload_mb,
+                      max_pdf_pages=args.max_pdf_pages, page_dpi=args.page_dpi, page_timeout_s=args.page_timeout_s)
     positive = {"--port": cfg.port, "--threads": cfg.threads, "--max-batch": cfg.max_batch,
                 "--max-upload-mb": cfg.max_upload_mb, "--max-pixels": cfg.max_pixels, "--timeout-s": cfg.timeout_s,
-                "--beam": cfg.beam, "--max-beam": cfg.max_beam}
+                "--beam": cfg.beam, "--max-beam": cfg.max_beam, "--max-page-upload-mb": cfg.max_page_upload_mb,
+                "--max-pdf-pages": cfg.max_pdf_pages, "--page-dpi": cfg.page_dpi, "--page-timeout-s": cfg.page_timeout_s}
     bad = [name for name, value in positive.items() if value is not None and value <= 0] + (["--batch-wait-ms"] if cfg.batch_wait_ms < 0 else [])
     if bad:
         raise MathlensError(f"must be positive: {', '.join(bad)}")
