@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mathlens.pages.detect import fit_to_glyphs, glyph_clusters, snap_to_ink
-from mathlens.pages.types import Box
+from mathlens.pages.detect import drop_displays_over_inline, fit_to_glyphs, glyph_clusters, snap_to_ink
+from mathlens.pages.types import Box, Detection
 
 
 def _line(*runs: tuple[int, int]) -> np.ndarray:
@@ -34,3 +34,10 @@ def test_an_edge_cutting_a_word_leaves_it_and_one_cutting_the_formula_takes_it_i
 def test_a_box_between_clusters_is_left_alone():
     ink = _line((10, 30), (40, 70))
     assert fit_to_glyphs(Box(35, 5, 75, 15), ink, gap=3) == Box(35, 5, 75, 15)
+
+
+def test_a_display_box_over_an_inline_one_is_dropped():
+    inline = Detection(Box(10, 10, 60, 30), "inline", 0.9)
+    over = Detection(Box(40, 8, 120, 32), "display", 0.8)
+    apart = Detection(Box(10, 60, 120, 100), "display", 0.8)
+    assert drop_displays_over_inline([inline, over, apart], share=0.3) == [inline, apart]

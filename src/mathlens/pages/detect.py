@@ -42,6 +42,9 @@ class DetectorSettings:
     # Inline edges that cut a glyph cluster move to its nearer end; clusters are ink runs split by
     # gaps wider than this share of the page's median inline height (0.15: inline F1@0.75 0.52 -> 0.64).
     glyph_gap: float = 0.15
+    # A display box covering this share of an inline box (of the smaller of the two) is dropped: a
+    # display formula stands alone on its line (display F1@0.5 0.87 -> 0.90 on validation pages).
+    display_over_inline: float = 0.3
     classes: tuple[str, ...] = CLASSES
 
     @classmethod
@@ -154,6 +157,16 @@ def fit_to_glyphs(box: Box, ink: np.ndarray, gap: float) -> Box:
     return Box(float(x0), box.y0, float(x1), box.y1) if x1 - x0 >= 2 else box
 
 
+def drop_displays_over_inline(found: list[Detection], share: float) -> list[Detection]:
+    """Display boxes that overlap an inline one: the network's guess for a long inline formula."""
+    inline = [d.box for d in found if d.kind == "inline"]
+
+    def overlaps(box: Box) -> bool:
+        return any(box.intersection(b) >= share * min(box.area, b.area) for b in inline)
+
+    return [d for d in found if d.kind != "display" or not overlaps(d.box)]
+
+
 class FormulaDetector:
     """`FormulaDetector().detect(image)` -> formulas (inline, display) and figure/table blocks."""
 
@@ -187,8 +200,8 @@ class FormulaDetector:
         found = [Detection(snap_to_ink(Box(b.x0 / scale, b.y0 / scale, b.x1 / scale, b.y1 / scale), ink),
                            self.settings.classes[c], s) for c, b, s in found]
         heights = [d.box.height for d in found if d.kind == "inline"]
-        if not heights or self.settings.glyph_gap <= 0:
-            return found
-        gap = max(2.0, self.settings.glyph_gap * float(np.median(heights)))
-        return [Detection(snap_to_ink(fit_to_glyphs(d.box, ink, gap), ink), d.kind, d.score)
-                if d.kind == "inline" else d for d in found]
+        if heights and self.settings.glyph_gap > 0:
+            gap = max(2.0, self.settings.glyph_gap * float(np.median(heights)))
+            found = [Detection(snap_to_ink(fit_to_glyphs(d.box, ink, gap), ink), d.kind, d.score)
+                     if d.kind == "inline" else d for d in found]
+        return drop_displays_over_inline(found, self.settings.display_over_inline)
