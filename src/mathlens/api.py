@@ -21,6 +21,21 @@ from mathlens.inference.preprocess import ImageInput, preprocess_views
 __all__ = ["Recognizer", "Prediction"]
 
 
+def prepare_views(predictor: Predictor, decode: DecodeConfig, images: Sequence[ImageInput],
+                  errors: Literal["raise", "return"]) -> tuple[dict[int, list], dict[int, Prediction]]:
+    """Each input's views by its index, and the inputs that could not be prepared as error readings."""
+    views: dict[int, list] = {}
+    failed: dict[int, Prediction] = {}
+    for i, image in enumerate(images):
+        try:
+            views[i] = preprocess_views(image, predictor.preprocess_config, decode.views)
+        except MathlensError as err:
+            if errors == "raise":
+                raise
+            failed[i] = Prediction("", 0.0, error=str(err))
+    return views, failed
+
+
 class Recognizer:
     def __init__(self, model_dir: Path | None = None, *, beam_size: int = DEFAULT_BEAM, num_threads: int = 2,
                  rescore_right_to_left: bool = True, views: bool = True, max_batch_size: int = 16,
@@ -50,13 +65,6 @@ class Recognizer:
 
         The one batch path: the CLI, `mathlens eval`, batch jobs and Ray Data all read through it.
         """
-        views, failed = {}, {}
-        for i, image in enumerate(images):
-            try:
-                views[i] = preprocess_views(image, self.predictor.preprocess_config, self.decode.views)
-            except MathlensError as err:
-                if errors == "raise":
-                    raise
-                failed[i] = Prediction("", 0.0, error=str(err))
+        views, failed = prepare_views(self.predictor, self.decode, images, errors)
         preds = dict(zip(views, self.predictor.predict_views(list(views.values()), self.decode)))
         return [preds[i] if i in preds else failed[i] for i in range(len(images))]

@@ -38,7 +38,7 @@ from mathlens.config import DecodeConfig, PreprocessConfig, ServeConfig
 from mathlens.inference.inkml import Strokes
 from mathlens.errors import InvalidInputError, MathlensError
 from mathlens.inference.predictor import META_FILE, Prediction
-from mathlens.inference.preprocess import preprocess_views
+from mathlens.api import prepare_views
 from mathlens.server.batcher import DynamicBatcher
 from mathlens.server.inputs import (UploadTooLargeError, prepare_image, prepare_strokes, read_batch, read_single,
                                     read_strokes)
@@ -351,15 +351,7 @@ class BatcherRecognizer:
     def recognize_batch(self, images: Sequence[Any], *,
                         errors: Literal["raise", "return"] = "raise") -> list[Prediction]:
         """Formula crops -> readings, in order; runs in the page thread, waits on the event loop."""
-        views: dict[int, list[np.ndarray]] = {}
-        failed: dict[int, Prediction] = {}
-        for i, image in enumerate(images):
-            try:
-                views[i] = preprocess_views(image, self.predictor.preprocess_config, self.decode.views)
-            except MathlensError as err:
-                if errors == "raise":
-                    raise
-                failed[i] = Prediction("", 0.0, error=str(err))
+        views, failed = prepare_views(self.predictor, self.decode, images, errors)
         readings = dict(zip(views, self._read(list(views.values()))))
         return [readings[i] if i in readings else failed[i] for i in range(len(images))]
 
