@@ -44,7 +44,8 @@ class Prediction:
 class Predictor:
     """Loads an exported model directory (model.json, encoder.onnx, decoder.onnx)."""
 
-    def __init__(self, model_dir: Path | None = None, num_threads: int = 2, max_batch_size: int = 16) -> None:
+    def __init__(self, model_dir: Path | None = None, num_threads: int = 2, max_batch_size: int = 16,
+                 memory_arena: bool = True) -> None:
         from mathlens.inference.onnx_backend import OnnxStepModel
 
         self.model_dir = model_dir or default_model_dir()
@@ -55,7 +56,7 @@ class Predictor:
         self.model_config = from_dict(ModelConfig, meta["model_config"])
         self.vocab = Vocab(tuple(meta["vocab"]))
         self.calibration = from_dict(Calibration, meta["calibration"]) if meta.get("calibration") else None
-        self.backend = OnnxStepModel(self.model_dir, num_threads=num_threads)
+        self.backend = OnnxStepModel(self.model_dir, num_threads=num_threads, memory_arena=memory_arena)
         self.max_batch_size = max_batch_size
 
     @property

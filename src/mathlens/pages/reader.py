@@ -53,7 +53,8 @@ class PageReader:
         if self._recognizer is not None:
             return self._recognizer
         from mathlens.api import Recognizer
-        return Recognizer(decode=self.config.decode, num_threads=self.config.num_threads)
+        # Formula crops come in every size: without the arena a page's memory stays flat.
+        return Recognizer(decode=self.config.decode, num_threads=self.config.num_threads, memory_arena=False)
 
     @cached_property
     def detector(self) -> FormulaDetector:

@@ -152,6 +152,7 @@ def _load_models(num_threads: int, det_max_side: int) -> _Models:
     options.log_severity_level = 3
     # Threads that sleep between the many small ops: a page shares its CPUs with formula reading.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.enable_cpu_mem_arena = False  # text crops of every width: memory stays flat over pages
     det = ort.InferenceSession(str(model_dir / DET_MODEL), options, providers=["CPUExecutionProvider"])
     rec = ort.InferenceSession(str(model_dir / REC_MODEL), options, providers=["CPUExecutionProvider"])
     characters = rec.get_modelmeta().custom_metadata_map["character"].splitlines()
