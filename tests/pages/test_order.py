@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mathlens.pages.order import assemble
+from mathlens.pages.order import assemble, inline_markdown
 from mathlens.pages.types import Block, Box, TextLine, Word
 
 H = 10.0  # body word height; a character is 0.6 H wide
@@ -178,3 +178,10 @@ def test_paragraph_continues_across_a_column_break():
 
 def test_empty_page():
     assert assemble([], []) == ([], "")
+
+
+@pytest.mark.parametrize(("latex", "markdown"), [("d=\\gcd(a,b),", "$d=\\gcd(a,b)$,"), ("Q3-Q1;", "$Q3-Q1$;"),
+                                                 ("x^{2} .", "$x^{2}$."), ("x\\;", "$x\\;$"),
+                                                 ("a_1,\\dots", "$a_1,\\dots$")])
+def test_punctuation_an_inline_box_took_in_goes_after_the_formula(latex, markdown):
+    assert inline_markdown(latex) == markdown

@@ -59,9 +59,10 @@ HEIGHT_JUMP = 1.2  # a heading-sized line and one this much smaller are not one 
 HEADING = 1.25
 TITLE = 1.6
 # Where letters reach, in ems, to read a type size off ink-fitted boxes.
-CAP_HEIGHT, DOT_HEIGHT, X_HEIGHT, DESCENT, BRACKET_DESCENT = 0.7, 0.67, 0.45, 0.21, 0.25
+CAP_HEIGHT, DOT_HEIGHT, T_HEIGHT, X_HEIGHT, DESCENT, BRACKET_DESCENT = 0.7, 0.67, 0.62, 0.45, 0.21, 0.25
 SHORT_LETTERS = frozenset("acemnorsuvwxzgpqy")
 CLOSING = tuple(",.;:)]")
+TRAILING_PUNCTUATION = re.compile(r"(.*[^\\\s])\s*([,.;:])", re.S)  # not `\;` or `\,`: spacing commands
 SENTENCE_END = tuple(".!?:")
 LIST_MARKER = re.compile(r"\d{1,2}[.)]|\(?[a-z]\)|\(?[ivx]{1,4}\)|[\u2022\u25e6\u2023\u2219\u00b7*\u2013\u2014-]")
 EQUATION_NUMBER = re.compile(r"\(((?:[A-Z]\.?)?\d+(?:\.\d+)*[a-z]?)\)")
@@ -160,10 +161,11 @@ def _type_size(word: Word, loose: bool) -> float | None:
     baseline to the cap height), so a heading of short letters still reads as large."""
     if loose:
         return word.box.height
-    letters = [c for c in word.text if c.isascii() and c.isalnum() or c in "()[]{}"]
+    letters = [c for c in word.text if c.isascii() and (c.isalnum() or c in "()[]{}?!/")]
     if not letters:
         return None
-    top = max(X_HEIGHT if c in SHORT_LETTERS else DOT_HEIGHT if c in "ij" else CAP_HEIGHT for c in letters)
+    top = max(X_HEIGHT if c in SHORT_LETTERS else DOT_HEIGHT if c in "ij" else T_HEIGHT if c == "t" else CAP_HEIGHT
+              for c in letters)
     bottom = max(DESCENT if c in "gjpqy" else BRACKET_DESCENT if c in "()[]{}" else 0.0 for c in letters)
     return word.box.height / (top + bottom)
 
@@ -175,9 +177,16 @@ def _atoms(lines: Sequence[TextLine], formulas: Sequence[Block], figures: Sequen
     loose = _loose_boxes(lines)
     atoms = [_Piece("word", w.box, w.text.strip(), w.confidence, size=_type_size(w, loose)) for w in words
              if w.text.strip() and not _inside_any(w.box, figures) and not _mostly_covered(w.box, formula_boxes)]
-    atoms += [_Piece("inline", f.box, f"${f.latex or ''}$", f.confidence) for f in formulas
+    atoms += [_Piece("inline", f.box, inline_markdown(f.latex or ""), f.confidence) for f in formulas
               if f.type == "inline_formula" and not _inside_any(f.box, figures)]
     return atoms
+
+
+def inline_markdown(latex: str) -> str:
+    """`$latex$`, with the sentence's punctuation that the formula's box took in put after it:
+    `$d=\\gcd(a,b)$,` (a box fitted to the ink holds the comma that touches it)."""
+    match = TRAILING_PUNCTUATION.fullmatch(latex)
+    return f"${match.group(1)}${match.group(2)}" if match else f"${latex}$"
 
 
 def _number_run(words: list[_Piece]) -> tuple[str, int] | None:
