@@ -84,9 +84,10 @@ def run(args: argparse.Namespace) -> int:
                         first = False
             except MathlensError as err:
                 failed += 1
-                print(f"mathlens: {path}: {err}", file=sys.stderr)
+                message = str(err).removeprefix(f"{path}: ")  # the file is named once
+                print(f"mathlens: {path}: {message}", file=sys.stderr)
                 if target is None and args.format == "json":
-                    print(json.dumps({"path": str(path), "page": None, "error": str(err)}, ensure_ascii=False))
+                    print(json.dumps({"path": str(path), "page": None, "error": message}, ensure_ascii=False))
                 continue
             failed += any(r.error for r in results)
             if target is not None:

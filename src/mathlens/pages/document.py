@@ -132,7 +132,8 @@ def _image_pages(data: bytes, path: str, pages: str | None, max_pages: int) -> I
     try:
         first = load_image(data)  # format, size and EXIF orientation checked as for formulas
     except InvalidInputError as err:
-        raise InvalidInputError(f"{path}: not an image or PDF ({err})") from None
+        unknown = "not a recognised image format" in str(err)
+        raise InvalidInputError(f"{path}: not an image or PDF" if unknown else f"{path}: {err}") from None
     with Image.open(io.BytesIO(data)) as image:
         frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1  # GIF/WebP frames are not pages
         for number in _select(frames, pages, max_pages, "TIFF" if frames > 1 else "image", path):
