@@ -95,6 +95,10 @@ class DecodeConfig:
     length_penalty: float = 0.6
     rescore_right_to_left: bool = True  # beam search, when the model reads right to left too
     views: bool = True  # read each input at the model's view sizes (PreprocessConfig.*_views); False: once
+    # With views: read the other sizes only when the first reading's calibrated confidence is below
+    # this (1.0: always). Confident first readings are mostly right and the views seldom change
+    # them (docs/experiments.md, "Views only where the first reading is unsure").
+    views_below: float = 0.6
     # Stop when the last `repeat_window` tokens repeat the same n-gram this many times.
     max_repeats: int = 8
     repeat_window: int = 48

@@ -1,5 +1,7 @@
 """Predictor batching (how many hypotheses one model call holds) and reading several views."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -38,7 +40,7 @@ def test_predict_views_answers_each_input_from_its_own_views(tiny_onnx_dir):
     predictor = Predictor(tiny_onnx_dir, num_threads=1)
     rng = np.random.default_rng(1)
     views = [[rng.random((32, 48 + 8 * i), dtype=np.float32) for i in range(n)] for n in (1, 3, 2)]
-    cfg = DecodeConfig(beam_size=1, max_len=12)
+    cfg = DecodeConfig(beam_size=1, max_len=12, views_below=1.0)  # every view read
     answers = predictor.predict_views(views, cfg)
     assert len(answers) == 3
     for group, answer in zip(views, answers):
@@ -46,3 +48,22 @@ def test_predict_views_answers_each_input_from_its_own_views(tiny_onnx_dir):
         assert answer.tokens == alone.tokens and answer.signals.num_views == len(group)
         # the tiny model has no calibration: the confidence stays the geometric mean of its token probabilities
         assert answer.confidence == pytest.approx(alone.confidence, abs=1e-3)
+
+
+def test_the_other_views_are_read_only_for_unsure_first_readings(tiny_onnx_dir):
+    predictor = Predictor(tiny_onnx_dir, num_threads=1)
+    rng = np.random.default_rng(2)
+    views = [[rng.random((32, 40 + 8 * i + 24 * k), dtype=np.float32) for i in range(2)] for k in range(6)]
+    cfg = DecodeConfig(beam_size=1, max_len=12)
+    firsts = [predictor.conclude([p]) for p in predictor.predict([group[0] for group in views], cfg)]
+    threshold = float(np.median([f.confidence for f in firsts]))
+    read = []
+    predict = predictor.predict
+    predictor.predict = lambda arrays, c: read.extend(id(a) for a in arrays) or predict(arrays, c)
+    answers = predictor.predict_views(views, replace(cfg, views_below=threshold))
+    for group, first, answer in zip(views, firsts, answers):
+        if first.confidence >= threshold:  # sure enough: read once
+            assert id(group[1]) not in read and answer.tokens == first.tokens and answer.signals.num_views == 1
+        else:
+            assert id(group[1]) in read and answer.signals.num_views == 2
+    assert 0 < sum(a.signals.num_views == 1 for a in answers) < len(views)

@@ -79,9 +79,21 @@ class Predictor:
         return [r for r in results if r is not None]
 
     def predict_views(self, views: list[list[np.ndarray]], cfg: DecodeConfig = DecodeConfig()) -> list[Prediction]:
-        """Each input read at several sizes (`preprocess_views`) -> the reading its views agree on."""
-        preds = iter(self.predict([a for group in views for a in group], cfg))
-        return [self.conclude([next(preds) for _ in group]) for group in views]
+        """Each input read at several sizes (`preprocess_views`) -> the reading its views agree on.
+
+        The first size is read for every input; the others only for inputs whose first reading is
+        less sure than `cfg.views_below` (a cascade: the views' cost where they can pay).
+        """
+        if cfg.views_below >= 1.0:
+            preds = iter(self.predict([a for group in views for a in group], cfg))
+            return [self.conclude([next(preds) for _ in group]) for group in views]
+        firsts = self.predict([group[0] for group in views], cfg)
+        answers = [self.conclude([first]) for first in firsts]
+        unsure = [i for i, group in enumerate(views) if len(group) > 1 and answers[i].confidence < cfg.views_below]
+        others = iter(self.predict([a for i in unsure for a in views[i][1:]], cfg))
+        for i in unsure:
+            answers[i] = self.conclude([firsts[i], *(next(others) for _ in views[i][1:])])
+        return answers
 
     def conclude(self, readings: Sequence[Prediction]) -> Prediction:
         """One input's readings (one per view) -> the answer, with a calibrated confidence and,
