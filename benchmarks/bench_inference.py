@@ -1,7 +1,7 @@
 """Inference benchmark: latency (greedy, beam), batch throughput, peak RSS, model size.
 
     python benchmarks/bench_inference.py --images ../shared/datasets/im2latex100k/val/images --num 100 \
-        [--model-dir DIR ...] [--pattern '*.inkml'] [--views both|on|off|all]
+        [--model-dir DIR ...] [--pattern '*.inkml'] [--views both|on|off] [--views-below 0.6]
 
 Each model directory is measured in the same run, read at several sizes (the default) and once
 (`--single-view`), so figures compare like with like. Prints a Markdown table; quote its medians
@@ -71,8 +71,8 @@ def measure(model_dir: Path, paths: list[Path], threads: int, beam: int, views: 
     return {"greedy_median_ms": statistics.median(greedy_ms), "greedy_p95_ms": percentile(greedy_ms, 0.95),
             "beam_median_ms": statistics.median(beam_ms), "beam_p95_ms": percentile(beam_ms, 0.95),
             "batch_images_per_s": batch_ips["greedy"], "beam_batch_images_per_s": batch_ips["beam"],
-            # `mathlens predict` reads the other views only for unsure readings; it has no switch for all
-            "cli_peak_rss_mb": peak_rss_of_cli(model_dir, paths[:20], views) if views_below < 1.0 else "n/a",
+            # `mathlens predict` has no switch for views_below
+            "cli_peak_rss_mb": peak_rss_of_cli(model_dir, paths[:20], views) if views_below >= 1.0 else "n/a",
             "model_mb": size_mb}
 
 
@@ -80,17 +80,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=Path, required=True, help="folder of formula images")
     parser.add_argument("--pattern", default="*.png", help="which files of the folder ('*.inkml' for ink)")
-    parser.add_argument("--views", choices=("both", "on", "off", "all"), default="both",
-                        help="read once (off); at several sizes, the others only when the first reading is "
-                             "unsure (on); every size of every input (all); or on and off (both)")
+    parser.add_argument("--views", choices=("both", "on", "off"), default="both",
+                        help="read at several sizes (on), once (off), or measure both")
+    parser.add_argument("--views-below", type=float, default=DecodeConfig.views_below,
+                        help="with views: read the other sizes only below this first-reading confidence")
     parser.add_argument("--num", type=int, default=100)
     parser.add_argument("--model-dir", type=Path, action="append", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--beam", type=int, default=3)
     args = parser.parse_args()
     paths = sorted(args.images.glob(args.pattern), key=lambda p: (len(p.stem), p.stem))[: args.num]
-    on, every, off = ("views", True, DecodeConfig.views_below), ("every view", True, 1.0), ("single view", False, 1.0)
-    settings = {"both": (on, off), "on": (on,), "off": (off,), "all": (every,)}[args.views]
+    on = (f"views below {args.views_below:g}" if args.views_below < 1.0 else "views", True, args.views_below)
+    off = ("single view", False, 1.0)
+    settings = {"both": (on, off), "on": (on,), "off": (off,)}[args.views]
     rows = {f"{d} ({label})": measure(d, paths, args.threads, args.beam, views, below)
             for d in (args.model_dir or [default_model_dir()]) for label, views, below in settings}
     keys = list(next(iter(rows.values())))
@@ -98,7 +100,7 @@ def main() -> None:
     print("| model | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
     for name, row in rows.items():
-        print(f"| {name} | " + " | ".join(f"{row[k]:.1f}" for k in keys) + " |")
+        print(f"| {name} | " + " | ".join(f"{row[k]:.1f}" if isinstance(row[k], float) else str(row[k]) for k in keys) + " |")
 
 
 if __name__ == "__main__":

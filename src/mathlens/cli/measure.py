@@ -21,8 +21,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--sets", nargs="+", default=None, metavar="NAME", help="only these sets (NAME or NAME:LIMIT)")
     add_datasets_argument(p)
     add_decode_arguments(p)
-    p.add_argument("--all-views", action="store_true",
-                   help="read every view of every input (by default the other views only when the first reading is unsure)")
+    p.add_argument("--views-below", type=float, default=1.0, metavar="P",
+                   help="read the other views only when the first reading's confidence is below P (default 1: always)")
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(run=run)
 
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     datasets = datasets_dir(args)
     model_dir = args.model if args.model.is_dir() else export_int8(args.model, args.out)
     decode = QUICK_DECODE if args.quick else DecodeConfig(beam_size=args.beam, views=args.views,
-                                                          views_below=1.0 if args.all_views else DecodeConfig.views_below)
+                                                          views_below=args.views_below)
     sets = parse_sets(args.sets) if args.sets else (QUICK_SETS if args.quick else RELEASE_SETS)
 
     def progress(label: str, total: int):

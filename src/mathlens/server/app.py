@@ -333,15 +333,8 @@ class PageJob:
 
 async def read_views(predictor: ServablePredictor, batcher: DynamicBatcher, views: list[np.ndarray],
                      decode: DecodeConfig) -> Prediction:
-    """Each view batched with other requests' images; the answer concluded from their readings.
-    The other views are read only when the first reading is unsure, as in `Predictor.predict_views`."""
-    if decode.views_below >= 1.0:
-        return predictor.conclude(await asyncio.gather(*(batcher.submit(view, decode) for view in views)))
-    first = await batcher.submit(views[0], decode)
-    answer = predictor.conclude([first])
-    if len(views) == 1 or answer.confidence >= decode.views_below:
-        return answer
-    return predictor.conclude([first, *await asyncio.gather(*(batcher.submit(v, decode) for v in views[1:]))])
+    """Each view batched with other requests' images; the answer concluded from their readings."""
+    return predictor.conclude(await asyncio.gather(*(batcher.submit(view, decode) for view in views)))
 
 
 class BatcherRecognizer:
