@@ -7,8 +7,9 @@ import pytest
 from mathlens.config import DataConfig, ModelConfig, SourceConfig, TrainConfig, from_dict, to_dict
 
 CONFIG_DIR = Path(__file__).parents[1] / "configs"
-DETECTOR_CONFIG = CONFIG_DIR / "detector.yaml"  # the page detector's trainer reads its own config
-CONFIGS = sorted(p for p in CONFIG_DIR.glob("*.yaml") if p != DETECTOR_CONFIG)
+DETECTOR_CONFIG = CONFIG_DIR / "detector.yaml"  # the page detector's and the LaTeX encoder's trainers
+PRETRAIN_CONFIG = CONFIG_DIR / "pretrain.yaml"  # read configs of their own
+CONFIGS = sorted(p for p in CONFIG_DIR.glob("*.yaml") if p not in (DETECTOR_CONFIG, PRETRAIN_CONFIG))
 
 
 def test_from_dict_converts_nested_paths_tuples_and_floats():
@@ -51,6 +52,13 @@ def test_the_detector_config_loads_with_overrides():
     assert cfg.steps == 7 and cfg.pages > 0 and len(cfg.crop) == 2
     with pytest.raises(ValueError, match="unknown keys"):
         load_config(DETECTOR_CONFIG, ["max_steps=7"])
+
+
+def test_the_pretrain_config_loads_with_dotted_overrides():
+    from mathlens.cli.pretrain import load_config
+
+    cfg = load_config(PRETRAIN_CONFIG, ["steps=5", "model.layers=2"])
+    assert cfg.steps == 5 and cfg.model.layers == 2 and cfg.vocab_from.name == "model.json"
 
 
 def test_a_built_source_needs_a_data_root():

@@ -23,3 +23,20 @@ def add_config_arguments(p: argparse.ArgumentParser, workers_help: str) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a field, dotted for nested ones (data.num_workers=0)")
     p.add_argument("--workers", type=int, default=2, help=workers_help)
+
+
+def load_yaml_config(cls: type, path: Path, overrides: list[str]):
+    """A YAML config file as the frozen dataclass `cls`, with `--set key=value` overrides (dotted for nested fields)."""
+    import yaml
+
+    from mathlens.config import from_dict
+
+    raw = yaml.safe_load(path.read_text()) or {}
+    for item in overrides:
+        key, _, value = item.partition("=")
+        node = raw
+        *parents, leaf = key.split(".")
+        for name in parents:
+            node = node.setdefault(name, {})
+        node[leaf] = yaml.safe_load(value)
+    return from_dict(cls, raw)

@@ -15,16 +15,10 @@ def add_parser(sub: Any) -> None:
 
 
 def load_config(path: Path, overrides: list[str]):  # -> DetectorTrainConfig
-    import yaml
-
-    from mathlens.config import from_dict
+    from mathlens.cli import load_yaml_config
     from mathlens.training.detect import DetectorTrainConfig
 
-    raw = yaml.safe_load(path.read_text()) or {}
-    for item in overrides:
-        key, _, value = item.partition("=")
-        raw[key] = yaml.safe_load(value)
-    return from_dict(DetectorTrainConfig, raw)
+    return load_yaml_config(DetectorTrainConfig, path, overrides)
 
 
 def run(args: argparse.Namespace) -> int:

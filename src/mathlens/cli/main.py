@@ -11,15 +11,16 @@ from mathlens.errors import MathlensError
 
 def main(argv: list[str] | None = None) -> int:
     from mathlens import __version__
-    from mathlens.cli import (average, batch, calibrate, detector, evaluate, export, measure, page, predict, prepare, serve,
-                              train, valsets)
+    from mathlens.cli import (average, batch, calibrate, detector, evaluate, export, measure, page, predict, prepare,
+                              pretrain, serve, train, valsets)
 
     parser = argparse.ArgumentParser(prog="mathlens", description="Pictures of mathematics to LaTeX.")
     parser.add_argument("--version", action="version", version=f"mathlens {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (stderr)")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (predict, page, evaluate, serve, batch, prepare, train, detector, average, export, measure, calibrate, valsets):
+    for module in (predict, page, evaluate, serve, batch, prepare, train, pretrain, detector, average, export, measure,
+                   calibrate, valsets):
         module.add_parser(sub)
     args = parser.parse_args(argv)
     level = logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else

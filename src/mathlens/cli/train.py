@@ -26,19 +26,10 @@ def add_parser(sub: Any) -> None:
 
 
 def load_config(path: Path, overrides: list[str]):  # -> TrainConfig
-    import yaml
+    from mathlens.cli import load_yaml_config
+    from mathlens.config import TrainConfig
 
-    from mathlens.config import TrainConfig, from_dict
-
-    raw = yaml.safe_load(path.read_text()) or {}
-    for item in overrides:
-        key, _, value = item.partition("=")
-        node = raw
-        *parents, leaf = key.split(".")
-        for name in parents:
-            node = node.setdefault(name, {})
-        node[leaf] = yaml.safe_load(value)
-    return from_dict(TrainConfig, raw)
+    return load_yaml_config(TrainConfig, path, overrides)
 
 
 def on_jemalloc(args: argparse.Namespace) -> None:
