@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from mathlens.models.detector import CLASSES, DetectorConfig, FormulaDetectorNet
 from mathlens.pages.detect import ALIGN, STRIDE, DetectorSettings, to_input, working_scale
+from mathlens.training.state import resume_state, save_state
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ def train_detector(cfg: DetectorTrainConfig) -> Path:
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     model = FormulaDetectorNet(cfg.model)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    step = _resume(cfg.out_dir / "last.pt", model, opt)
+    step = resume_state(cfg.out_dir / "last.pt", model, opt)
     records = read_pages(cfg.pages_dir)
     data = PageCrops(cfg, records, (cfg.steps - step) * cfg.batch_size)
     loader = DataLoader(data, batch_size=cfg.batch_size, num_workers=cfg.num_workers,
@@ -222,7 +223,7 @@ def train_detector(cfg: DetectorTrainConfig) -> Path:
                         " ".join(f"{k} {v:.4f}" for k, v in parts.items()), (time.time() - last_log) / 20)
             last_log = time.time()
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-            _save(cfg.out_dir / "last.pt", model, opt, step, cfg)
+            save_state(cfg.out_dir / "last.pt", model, opt, step, model_config=asdict(cfg.model), settings=asdict(cfg.settings))
     logger.info("trained to step %d in %.0f s", step, time.time() - started)
     return export_detector(cfg.out_dir / "last.pt", cfg.out_dir)
 
@@ -234,21 +235,6 @@ def _lr(cfg: DetectorTrainConfig, step: int) -> float:
     return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def _save(path: Path, model: FormulaDetectorNet, opt: torch.optim.Optimizer, step: int, cfg: DetectorTrainConfig) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                "model_config": asdict(cfg.model), "settings": asdict(cfg.settings)}, tmp)
-    tmp.replace(path)
-
-
-def _resume(path: Path, model: FormulaDetectorNet, opt: torch.optim.Optimizer) -> int:
-    if not path.exists():
-        return 0
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    model.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
-    logger.info("resumed from %s at step %d", path, state["step"])
-    return int(state["step"])
 
 
 def load_checkpoint(path: Path) -> tuple[FormulaDetectorNet, DetectorSettings]:

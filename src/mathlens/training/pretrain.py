@@ -26,6 +26,7 @@ from torch.nn import functional as F
 from mathlens.models.latex_encoder import LatexEncoder, LatexEncoderConfig
 from mathlens.tokenizer.vocab import SPECIALS, UNK, Vocab
 from mathlens.training.lit_module import lr_factor
+from mathlens.training.state import resume_state, save_state
 
 logger = logging.getLogger(__name__)
 OPENERS, CLOSERS = frozenset({"{", "\\left"}), frozenset({"}", "\\right"})
@@ -131,7 +132,7 @@ def pretrain(cfg: PretrainConfig) -> Path:
     model = LatexEncoder(cfg.model)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     path = cfg.out_dir / "last.pt"
-    step = _resume(path, model, opt)
+    step = resume_state(path, model, opt)
     rng = np.random.default_rng(cfg.seed + step)  # a resumed run draws new batches, not the first ones again
     model.train()
     started = time.time()
@@ -148,7 +149,7 @@ def pretrain(cfg: PretrainConfig) -> Path:
             logger.info("step %d loss %.4f %s %.3f s/step", step, loss.item(),
                         " ".join(f"{k} {v:.4f}" for k, v in parts.items()), (time.time() - started) / step)
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-            _save(path, model, opt, step, cfg, vocab)
+            save_state(path, model, opt, step, model_config=asdict(cfg.model), vocab=list(vocab.tokens))
     if val:
         logger.info("held out: %s", evaluate(model, val, ids, depths, cfg))
     return path
@@ -176,21 +177,3 @@ def load_encoder(path: Path) -> tuple[LatexEncoder, Vocab]:
     model = LatexEncoder(LatexEncoderConfig(**state["model_config"]))
     model.load_state_dict(state["model"])
     return model.eval(), Vocab(tuple(state["vocab"]))
-
-
-def _save(path: Path, model: LatexEncoder, opt: torch.optim.Optimizer, step: int, cfg: PretrainConfig,
-          vocab: Vocab) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                "model_config": asdict(cfg.model), "vocab": list(vocab.tokens)}, tmp)
-    tmp.replace(path)
-
-
-def _resume(path: Path, model: LatexEncoder, opt: torch.optim.Optimizer) -> int:
-    if not path.exists():
-        return 0
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    model.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
-    logger.info("resumed from %s at step %d", path, state["step"])
-    return int(state["step"])
