@@ -190,13 +190,12 @@ class FormulaDetector:
     def detect(self, image: Image.Image) -> list[Detection]:
         """All objects found on the page, boxes in the page's own pixels."""
         scale = working_scale(*image.size, self.settings.max_side)
-        gray = image.convert("L")
-        if scale < 1.0:
-            gray = gray.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                               Image.Resampling.BOX)
+        page = image.convert("L")
+        gray = page if scale >= 1.0 else page.resize(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.BOX)
         output = self.session.run(None, {"image": to_input(np.asarray(gray))})[0][0]
         found = decode(output, self.settings, gray.size)
-        ink = np.asarray(image.convert("L")) < INK_LEVEL
+        ink = np.asarray(page) < INK_LEVEL
         found = [Detection(snap_to_ink(Box(b.x0 / scale, b.y0 / scale, b.x1 / scale, b.y1 / scale), ink),
                            self.settings.classes[c], s) for c, b, s in found]
         heights = [d.box.height for d in found if d.kind == "inline"]

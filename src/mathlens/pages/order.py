@@ -139,12 +139,7 @@ def _inside_any(box: Box, regions: Sequence[Block]) -> bool:
 
 def _mostly_covered(box: Box, others: Sequence[Box]) -> bool:
     """Half a word under a formula box: OCR read the formula as text too, so the formula wins."""
-    for o in others:
-        ix = min(box.x1, o.x1) - max(box.x0, o.x0)
-        iy = min(box.y1, o.y1) - max(box.y0, o.y0)
-        if ix > 0 and iy > 0 and ix * iy >= 0.5 * box.area > 0:
-            return True
-    return False
+    return box.area > 0 and any(box.intersection(o) >= 0.5 * box.area for o in others)
 
 
 def _loose_boxes(lines: Sequence[TextLine]) -> bool:

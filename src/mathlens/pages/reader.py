@@ -149,12 +149,7 @@ def _center_in(box: Box, region: Box) -> bool:
 
 def _inside_any(box: Box, regions: Sequence[Box], share: float = 0.5) -> bool:
     """Whether at least `share` of the box lies in one of the regions."""
-    for region in regions:
-        ix = max(0.0, min(box.x1, region.x1) - max(box.x0, region.x0))
-        iy = max(0.0, min(box.y1, region.y1) - max(box.y0, region.y0))
-        if box.area > 0 and ix * iy >= share * box.area:
-            return True
-    return False
+    return box.area > 0 and any(box.intersection(region) >= share * box.area for region in regions)
 
 
 def lines_from_words(words: Sequence[Word]) -> list[TextLine]:
