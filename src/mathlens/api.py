@@ -28,7 +28,7 @@ def prepare_views(predictor: Predictor, decode: DecodeConfig, images: Sequence[I
     failed: dict[int, Prediction] = {}
     for i, image in enumerate(images):
         try:
-            views[i] = preprocess_views(image, predictor.preprocess_config, decode.views)
+            views[i] = preprocess_views(image, predictor.preprocess_config, decode.views, judge=predictor.judge)
         except MathlensError as err:
             if errors == "raise":
                 raise

@@ -46,6 +46,10 @@ class PreprocessConfig:
     # model (docs/experiments.md, "Reading at several sizes"); inference only, training ignores them.
     ink_views: tuple[float, ...] = (1.0, 0.85, 1.18)
     picture_views: tuple[float, ...] = (1.0, 1.18)
+    # With a style probe in model.json (`mathlens fit-cue`), a picture it takes for print is read
+    # at its first size only and one it takes for handwriting at these (the bitmaps gain from 1.4×,
+    # print loses: docs/experiments.md, "Views for handwriting only").
+    handwriting_views: tuple[float, ...] = (1.0, 1.18, 1.4)
 
 
 @dataclass(frozen=True)

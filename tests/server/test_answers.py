@@ -24,6 +24,7 @@ class FixedPredictor:
 
     model_dir = Path("/nonexistent")
     vocab = ("<pad>", "<s>", "</s>", "x")
+    judge = None  # every picture at every view
 
     def __init__(self, reading: Prediction) -> None:
         self.reading = reading

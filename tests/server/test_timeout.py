@@ -20,6 +20,7 @@ class BlockingPredictor:
 
     model_dir = Path("/nonexistent")  # no model.json: /version reports quantized = null
     vocab = ("<pad>", "<s>", "</s>", "x")
+    judge = None  # every picture at every view
 
     def __init__(self) -> None:
         self.release = threading.Event()

@@ -246,6 +246,7 @@ class DoubtfulPredictor:
 
     model_dir = Path("/nonexistent")
     vocab = ("<pad>", "<s>", "</s>", "x")
+    judge = None  # every picture at every view
 
     def __init__(self) -> None:
         from mathlens.inference.predictor import Prediction

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 from mathlens.config import DEFAULT_BEAM
@@ -21,12 +23,14 @@ def add_config_arguments(p: argparse.ArgumentParser, workers_help: str) -> None:
     """`--config`, `--set` and `--workers`, the same for the commands that read a training config."""
     p.add_argument("--config", type=Path, required=True, help="YAML file with TrainConfig fields")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a field, dotted for nested ones (data.num_workers=0)")
+                   help="override a field, dotted for nested ones (data.num_workers=0); KEY+=VALUE appends to a list "
+                        "(data.sources+={name: hard, kind: manifest, path: ..., weight: 8})")
     p.add_argument("--workers", type=int, default=2, help=workers_help)
 
 
 def load_yaml_config(cls: type, path: Path, overrides: list[str]):
-    """A YAML config file as the frozen dataclass `cls`, with `--set key=value` overrides (dotted for nested fields)."""
+    """A YAML config file as the frozen dataclass `cls`, with `--set key=value` overrides (dotted for
+    nested fields; `key+=value` appends to a list, e.g. one more data source)."""
     import yaml
 
     from mathlens.config import from_dict
@@ -35,8 +39,21 @@ def load_yaml_config(cls: type, path: Path, overrides: list[str]):
     for item in overrides:
         key, _, value = item.partition("=")
         node = raw
-        *parents, leaf = key.split(".")
+        *parents, leaf = key.removesuffix("+").split(".")
         for name in parents:
             node = node.setdefault(name, {})
-        node[leaf] = yaml.safe_load(value)
+        if key.endswith("+"):
+            node.setdefault(leaf, []).append(yaml.safe_load(value))
+        else:
+            node[leaf] = yaml.safe_load(value)
     return from_dict(cls, raw)
+
+
+def edit_model_json(model_dir: Path, edit: Callable[[dict], None]) -> None:
+    """Change an exported model's model.json in place (a fitted calibration or cue joins the model)."""
+    from mathlens.inference.predictor import META_FILE
+
+    path = model_dir / META_FILE
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    edit(meta)
+    path.write_text(json.dumps(meta, ensure_ascii=False) + "\n", encoding="utf-8")

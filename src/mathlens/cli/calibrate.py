@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mathlens.cli import edit_model_json
 from mathlens.cli.valsets import add_datasets_argument, datasets_dir
 
 # (set, first sample, end): the calibration is fitted on these ...
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     from mathlens.config import to_dict
     from mathlens.inference.calibration import MAX_TOKENS_PER_COLUMN, UNSURE_BELOW
-    from mathlens.inference.predictor import META_FILE, Predictor
+    from mathlens.inference.predictor import Predictor
     from mathlens.metrics import calibration as cal
     from mathlens.metrics.evaluate import load_samples
     from mathlens.synth.valsets import ensure_set
@@ -63,9 +64,6 @@ def run(args: argparse.Namespace) -> int:
     (args.out / "calibration.json").write_text(json.dumps(to_dict(calibration), indent=2) + "\n")
     (args.out / "calibration.md").write_text(summary)
     if args.write:
-        meta_path = args.model_dir / META_FILE
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        meta["calibration"] = to_dict(calibration)
-        meta_path.write_text(json.dumps(meta, ensure_ascii=False) + "\n", encoding="utf-8")
+        edit_model_json(args.model_dir, lambda meta: meta.update(calibration=to_dict(calibration)))
     print(summary, end="")
     return 0

@@ -11,8 +11,8 @@ from mathlens.errors import MathlensError
 
 def main(argv: list[str] | None = None) -> int:
     from mathlens import __version__
-    from mathlens.cli import (average, batch, calibrate, detector, evaluate, export, measure, page, predict, prepare,
-                              pretrain, serve, train, valsets)
+    from mathlens.cli import (average, batch, calibrate, cue, detector, evaluate, export, hard, measure, page,
+                              predict, prepare, pretrain, serve, train, valsets)
 
     parser = argparse.ArgumentParser(prog="mathlens", description="Pictures of mathematics to LaTeX.")
     parser.add_argument("--version", action="version", version=f"mathlens {__version__}")
@@ -20,11 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (predict, page, evaluate, serve, batch, prepare, train, pretrain, detector, average, export, measure,
-                   calibrate, valsets):
+                   calibrate, cue, hard, valsets):
         module.add_parser(sub)
     args = parser.parse_args(argv)
+    chatty = {"train", "train-detector", "prepare", "val-sets", "measure", "calibrate", "mine-errors"}
     level = logging.ERROR if args.quiet else (logging.DEBUG if args.verbose > 1 else
-                                              logging.INFO if args.verbose or args.command in {"train", "train-detector", "prepare", "val-sets", "measure", "calibrate"}
+                                              logging.INFO if args.verbose or args.command in chatty
                                               else logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:

@@ -16,7 +16,8 @@ from mathlens.config import DecodeConfig, ModelConfig, PreprocessConfig, from_di
 from mathlens.decoding.search import beam_search, greedy
 from mathlens.errors import CheckpointError
 from mathlens.inference.calibration import Calibration, Signals, judge
-from mathlens.inference.preprocess import pad_batch
+from mathlens.inference.preprocess import Judge, pad_batch
+from mathlens.inference.style import StyleProbe, pooled_keys
 from mathlens.tokenizer.lexer import detokenize
 from mathlens.tokenizer.repair import repair
 from mathlens.tokenizer.vocab import Vocab
@@ -56,12 +57,27 @@ class Predictor:
         self.model_config = from_dict(ModelConfig, meta["model_config"])
         self.vocab = Vocab(tuple(meta["vocab"]))
         self.calibration = from_dict(Calibration, meta["calibration"]) if meta.get("calibration") else None
+        probe = meta.get("handwriting_probe")
+        self.style_probe = StyleProbe(tuple(probe["weights"]), float(probe["bias"])) if probe else None
         self.backend = OnnxStepModel(self.model_dir, num_threads=num_threads, memory_arena=memory_arena)
         self.max_batch_size = max_batch_size
 
     @property
     def preprocess_config(self) -> PreprocessConfig:
         return self.model_config.preprocess
+
+    @property
+    def judge(self) -> Judge | None:
+        """`preprocess_views`' judge of pictures (print once, handwriting at `handwriting_views`);
+        None for a model without a style probe (every picture at `picture_views`)."""
+        return self.looks_handwritten if self.style_probe is not None else None
+
+    def looks_handwritten(self, array: np.ndarray) -> bool:
+        """The model's style probe on a preprocessed picture: one encoder pass, a dot product."""
+        if self.style_probe is None:
+            raise ValueError(f"the model at {self.model_dir} has no handwriting_probe (mathlens fit-cue --write)")
+        state = self.backend.start(*pad_batch([array]))
+        return bool(self.style_probe.handwritten(pooled_keys(state["cross_k"], state["memory_mask"]))[0])
 
     def predict(self, arrays: list[np.ndarray], cfg: DecodeConfig = DecodeConfig()) -> list[Prediction]:
         """Preprocessed (H, W) inputs -> one Prediction each, batched by similar width.

@@ -24,6 +24,7 @@ from mathlens.errors import InvalidInputError, MathlensError
 logger = logging.getLogger(__name__)
 
 ImageInput = Union[str, Path, bytes, Image.Image, np.ndarray]
+Judge = Callable[[np.ndarray], bool]  # a picture's first view -> read its other views too?
 
 MAX_INPUT_PIXELS = 50_000_000  # a 7000x7000 screenshot; beyond that we refuse before decoding
 # Ink is drawn 4x supersampled, so a drawing of N pixels briefly takes 16 N bytes: refuse ink that
@@ -320,19 +321,20 @@ def preprocess(source: ImageInput | Ink, cfg: PreprocessConfig) -> np.ndarray:
 
 
 def preprocess_views(source: ImageInput | Ink, cfg: PreprocessConfig, views: bool = True,
-                     max_pixels: int | None = None) -> list[np.ndarray]:
+                     max_pixels: int | None = None, judge: Judge | None = None) -> list[np.ndarray]:
     """The input at the config's sizes for its kind (`ink_views`, `picture_views`), to be read once each.
 
     Ink is drawn again at each size with the same pen, then normalized like any picture, which
     brings the symbols back near one size: the views differ in how bold the pen is for the
-    writing. A picture is resized after its scale is normalized. `views=False` makes only
-    `preprocess`'s. `max_pixels` can only lower the limits (MAX_INPUT_PIXELS, MAX_INK_PIXELS).
+    writing. A picture is resized after its scale is normalized; with a `judge`
+    (`Predictor.looks_handwritten`) it is read at its first size only, or at `handwriting_views`
+    when the judge takes that for handwriting. `views=False` makes only `preprocess`'s. `max_pixels` can only lower the limits (MAX_INPUT_PIXELS, MAX_INK_PIXELS).
     Raises only InvalidInputError: image decoders fail on hostile input in more ways than they
     document (struct errors, index errors, ...), and each means a bad input.
     """
     limit = MAX_INPUT_PIXELS if max_pixels is None else min(max_pixels, MAX_INPUT_PIXELS)
     try:
-        return _views(source, cfg, views, limit)
+        return _views(source, cfg, views, limit, judge)
     except MathlensError:
         raise
     except Exception as err:
@@ -340,7 +342,8 @@ def preprocess_views(source: ImageInput | Ink, cfg: PreprocessConfig, views: boo
         raise InvalidInputError(f"cannot decode image: {err}") from None
 
 
-def _views(source: ImageInput | Ink, cfg: PreprocessConfig, views: bool, max_pixels: int) -> list[np.ndarray]:
+def _views(source: ImageInput | Ink, cfg: PreprocessConfig, views: bool, max_pixels: int,
+           judge: Judge | None) -> list[np.ndarray]:
     named_ink = isinstance(source, (str, Path)) and Path(source).suffix.lower() == ".inkml"
     if isinstance(source, (str, Path)):
         source = _read_bytes(source)
@@ -352,7 +355,13 @@ def _views(source: ImageInput | Ink, cfg: PreprocessConfig, views: bool, max_pix
         check_ink_size(source.strokes, unit * max(scales), min(max_pixels, MAX_INK_PIXELS))
         return [fit(_normalized(render_strokes(source.strokes, unit * f), cfg), cfg) for f in scales]
     ink = _normalized(load_image(source, max_pixels), cfg)
-    return [fit(ink if f == 1 else resize(ink, f), cfg) for f in view_scales(cfg.picture_views, views)]
+    scales = view_scales(cfg.picture_views, views)
+    sized = [fit(ink if scales[0] == 1 else resize(ink, scales[0]), cfg)]
+    if len(scales) > 1 and judge is not None:
+        if not judge(sized[0]):
+            return sized  # taken for print: one size reads it as well
+        scales = cfg.handwriting_views
+    return sized + [fit(ink if f == 1 else resize(ink, f), cfg) for f in scales[1:]]
 
 
 def check_ink_size(strokes: list[np.ndarray], scale: float, max_pixels: int) -> None:

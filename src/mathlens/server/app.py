@@ -38,6 +38,7 @@ from mathlens.config import DecodeConfig, PreprocessConfig, ServeConfig
 from mathlens.inference.inkml import Strokes
 from mathlens.errors import InvalidInputError, MathlensError
 from mathlens.inference.predictor import META_FILE, Prediction
+from mathlens.inference.preprocess import Judge
 from mathlens.api import prepare_views
 from mathlens.server.batcher import DynamicBatcher
 from mathlens.server.inputs import (UploadTooLargeError, prepare_image, prepare_strokes, read_batch, read_single,
@@ -89,6 +90,10 @@ class ServablePredictor(Protocol):
 
     def predict(self, arrays: list[np.ndarray], cfg: DecodeConfig = ...) -> list[Prediction]: ...
 
+    @property
+    def judge(self) -> Judge | None:
+        """Which pictures are read at which sizes (`Predictor.judge`)."""
+
     def conclude(self, readings: Sequence[Prediction]) -> Prediction:
         """One input's readings (a view each) -> the answer, as `Predictor.predict_views` gives it."""
 
@@ -108,7 +113,7 @@ class ServerState:
     async def prepare(self, data: bytes) -> list[np.ndarray]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, prepare_image, data, self.predictor.preprocess_config,
-                                          self.cfg.max_pixels, self.cfg.views)
+                                          self.cfg.max_pixels, self.cfg.views, self.predictor.judge)
 
     async def prepare_ink(self, strokes: Strokes) -> list[np.ndarray]:
         loop = asyncio.get_running_loop()

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData, UploadFile
 from mathlens.config import PreprocessConfig, ServeConfig
 from mathlens.inference.inkml import Ink, Strokes, strokes_from_lists
 from mathlens.errors import InvalidInputError
-from mathlens.inference.preprocess import preprocess_views
+from mathlens.inference.preprocess import Judge, preprocess_views
 from mathlens.server.memory import release_after_large_picture
 from mathlens.server.schemas import BatchRequest, RecognizeRequest, StrokesRequest
 
@@ -187,13 +187,15 @@ def check_size(data: bytes, cfg: ServeConfig) -> bytes:
     return data
 
 
-def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int | None, views: bool = True) -> list[np.ndarray]:
-    """Image or InkML bytes -> model input at each view's size; runs in the preprocessing pool.
+def prepare_image(data: bytes, cfg: PreprocessConfig, max_pixels: int | None, views: bool = True,
+                  judge: Judge | None = None) -> list[np.ndarray]:
+    """Image or InkML bytes -> model input at each view's size (a picture the `judge` takes for
+    print at one); runs in the preprocessing pool.
 
     A large picture's memory is given back once it is read, also when it could not be (memory.py).
     """
     try:
-        return preprocess_views(data, cfg, views, max_pixels)
+        return preprocess_views(data, cfg, views, max_pixels, judge)
     finally:
         release_after_large_picture(data)
 
