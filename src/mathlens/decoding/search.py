@@ -128,28 +128,31 @@ def beam_search(model: StepModel, state: Any, batch_size: int, cfg: DecodeConfig
     weakest = np.zeros((batch_size, K))  # each beam's lowest token log-prob
     finished: list[list[Entry]] = [[] for _ in range(batch_size)]
     tokens = np.full(batch_size * K, BOS_ID, dtype=np.int64)
-    done = np.zeros(batch_size, dtype=bool)
+    alive = np.arange(batch_size)  # the images whose K rows the state holds, in order
     for position in range(cfg.max_len):
         logits, state = model.step(state, tokens, position)
-        logp = _log_softmax(logits.astype(np.float32)).reshape(batch_size, K, -1)
-        flat = (scores[:, :, None] + logp).reshape(batch_size, -1)  # (B, K*V)
-        top = np.argsort(-flat, axis=1)[:, : 2 * K]  # (B, 2K) candidates
-        rows = np.arange(batch_size * K)  # slots left empty keep their row
-        new_tokens = np.full(batch_size * K, EOS_ID, dtype=np.int64)
-        new_scores = np.full((batch_size, K), -np.inf)
-        new_weakest = np.zeros((batch_size, K))
-        new_beams: list[list[list[int]]] = []
-        for b in range(batch_size):
-            kept = [] if done[b] else _expand(beams[b], flat[b], top[b], logp[b], weakest[b], finished[b], cfg)
+        logp = _log_softmax(logits.astype(np.float32)).reshape(len(alive), K, -1)
+        flat = (scores[alive][:, :, None] + logp).reshape(len(alive), -1)  # (A, K*V)
+        top = np.argsort(-flat, axis=1)[:, : 2 * K]  # (A, 2K) candidates
+        rows = np.arange(len(alive) * K)  # slots left empty keep their row
+        tokens = np.full(len(alive) * K, EOS_ID, dtype=np.int64)
+        still = []
+        for i, b in enumerate(alive):
+            kept = _expand(beams[b], flat[i], top[i], logp[i], weakest[b], finished[b], cfg)
+            scores[b], weakest[b] = -np.inf, 0.0
             for slot, (k, tok, (seq, score, worst)) in enumerate(kept):
-                rows[b * K + slot], new_tokens[b * K + slot], new_scores[b, slot] = b * K + k, tok, score
-                new_weakest[b, slot] = worst
-            new_beams.append([seq for _, _, (seq, _, _) in kept] + [[]] * (K - len(kept)))
-            done[b] = done[b] or _settled(finished[b], new_scores[b], position + 1, cfg)
-        if done.all():
+                rows[i * K + slot], tokens[i * K + slot] = i * K + k, tok
+                scores[b, slot], weakest[b, slot] = score, worst
+            beams[b] = [seq for _, _, (seq, _, _) in kept] + [[]] * (K - len(kept))
+            if not _settled(finished[b], scores[b], position + 1, cfg):
+                still.append(i)
+        if not still:
             break
-        beams, scores, weakest, tokens = new_beams, new_scores, new_weakest, new_tokens
-        state = model.reorder(state, rows)
+        if len(still) < len(alive):  # settled images leave the batch, so the rest runs faster
+            keep = (np.array(still)[:, None] * K + np.arange(K)).ravel()
+            state, tokens, alive = model.select(state, rows[keep]), tokens[keep], alive[still]
+        else:
+            state = model.reorder(state, rows)
     pools = []
     for b in range(batch_size):
         pool = finished[b] or [(beams[b][k], scores[b, k], weakest[b, k]) for k in range(K) if np.isfinite(scores[b, k])]
