@@ -201,6 +201,7 @@ class TrainConfig:
     # > 0: the decoder also learns to read each formula right to left (bidirectional training, as
     # in BTTR); the exported model then says so, and beam search rescores with both readings
     r2l_loss_weight: float = 0.0
+    tree_loss_weight: float = 0.0  # > 0: the decoder also says where each token sits in the formula's tree (training/tree.py)
     # auto: bf16 autocast where the hardware does bf16 natively, else fp32 (training/run.py)
     precision: Literal["auto", "32-true", "bf16-mixed", "16-mixed"] = "auto"
     accelerator: str = "auto"

@@ -18,7 +18,8 @@ def test_warmup_stable_decay_holds_the_peak_until_the_last_steps():
     assert lr_factor(81, warmup_steps=10, max_steps=300, decay_steps=20) == 1.0
 
 
-def test_the_right_to_left_loss_trains_the_decoder_on_the_same_images():
+@pytest.mark.parametrize("extra", ["r2l_loss_weight", "tree_loss_weight"])
+def test_an_auxiliary_loss_trains_the_decoder_on_the_same_images(extra):
     import numpy as np
     import torch
 
@@ -27,18 +28,19 @@ def test_the_right_to_left_loss_trains_the_decoder_on_the_same_images():
     from mathlens.tokenizer.vocab import Vocab
     from mathlens.training.lit_module import LitIm2Latex
 
-    vocab = Vocab.build([["x", "+", "y"]], min_count=1)
-    batch = collate([(np.random.default_rng(0).random((32, 64), dtype=np.float32), vocab.encode(["x", "+", "y"]))])
+    tokens = ["x", "^", "{", "2", "}", "+", "y"]
+    vocab = Vocab.build([tokens], min_count=1)
+    batch = collate([(np.random.default_rng(0).random((32, 64), dtype=np.float32), vocab.encode(tokens))])
     losses = {}
     for weight in (0.0, 1.0):
         torch.manual_seed(0)
-        lit = LitIm2Latex.create(model_config("tiny", len(vocab)), vocab, r2l_loss_weight=weight)
+        lit = LitIm2Latex.create(model_config("tiny", len(vocab)), vocab, **{extra: weight})
         lit.log = lambda *args, **kwargs: None  # no trainer attached
         loss = lit.training_step(batch, 0)
         loss.backward()
         losses[weight] = loss.item()
         assert all(p.grad is not None for p in lit.model.decoder.parameters())
-    assert losses[1.0] > losses[0.0] > 0  # the backward reading adds its own loss
+    assert losses[1.0] > losses[0.0] > 0  # the backward reading, or the tree positions, add their own loss
 
 
 def test_a_batch_with_non_finite_gradients_changes_nothing():

@@ -53,13 +53,17 @@ class Decoder(nn.Module):
 
     def forward(self, tokens: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor) -> torch.Tensor:
         """Teacher forcing: tokens (B, T) -> logits (B, T, V)."""
+        return self.head(self.states(tokens, memory, memory_mask))
+
+    def states(self, tokens: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor) -> torch.Tensor:
+        """Teacher forcing: tokens (B, T) -> the final states (B, T, D) the logits are read from."""
         B, T = tokens.shape
         x = self.embed(tokens) * self.scale + self.pos(torch.arange(T, device=tokens.device))  # (B, T, D)
         cross_k, cross_v = self.cross_cache(memory)
         for i, layer in enumerate(self.layers):
             k, v = layer.self_attn.keys_values(layer.ln1(x))
             x = layer(x, k, v, True, cross_k[i], cross_v[i], memory_mask)
-        return self.head(self.ln(x))
+        return self.ln(x)
 
     def step(
         self,

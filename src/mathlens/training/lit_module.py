@@ -18,6 +18,7 @@ from mathlens.metrics.text import score
 from mathlens.models.im2latex import Im2Latex
 from mathlens.tokenizer.vocab import Vocab
 from mathlens.training.counting import CountingHead
+from mathlens.training.tree import TreeHead
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,8 @@ logger = logging.getLogger(__name__)
 class LitIm2Latex(L.LightningModule):
     def __init__(self, model_config: dict[str, Any], vocab: list[str], lr: float = 5e-4, weight_decay: float = 0.01,
                  warmup_steps: int = 500, max_steps: int = 20_000, label_smoothing: float = 0.1,
-                 decay_steps: int = 0, count_loss_weight: float = 0.0, r2l_loss_weight: float = 0.0) -> None:
+                 decay_steps: int = 0, count_loss_weight: float = 0.0, r2l_loss_weight: float = 0.0,
+                 tree_loss_weight: float = 0.0) -> None:
         super().__init__()
         self.save_hyperparameters()  # model_config + vocab travel with every .ckpt
         self.model = Im2Latex(from_dict(ModelConfig, model_config))
@@ -33,6 +35,7 @@ class LitIm2Latex(L.LightningModule):
         self.loss_fn = nn.CrossEntropyLoss(ignore_index=Vocab.pad_id, label_smoothing=label_smoothing)
         # Training-only (not in exports); created only when used, so older checkpoints resume as they were.
         self.counting = CountingHead(self.model.cfg.decoder.d_model, self.vocab) if count_loss_weight > 0 else None
+        self.tree = TreeHead(self.model.cfg.decoder.d_model) if tree_loss_weight > 0 else None
         self._val_refs: list[list[str]] = []
         self._val_hyps: list[list[str]] = []
         self._buffers_before: list[torch.Tensor] = []
@@ -70,8 +73,13 @@ class LitIm2Latex(L.LightningModule):
         self._batch_shape = f"images {tuple(batch.images.shape)}, targets {tuple(batch.tgt_out.shape)}"
         images = batch.images.contiguous(memory_format=torch.channels_last)
         memory, memory_mask = self.model.encode(images, batch.pixel_mask)
-        logits = self.model.decoder(batch.tgt_in, memory, memory_mask)  # (B, T, V)
+        states = self.model.decoder.states(batch.tgt_in, memory, memory_mask)  # (B, T, D)
+        logits = self.model.decoder.head(states)  # (B, T, V)
         loss = self.loss_fn(logits.reshape(-1, logits.shape[-1]).float(), batch.tgt_out.reshape(-1))
+        if self.tree is not None:
+            tree_loss = self.tree.loss(states, batch.tgt_out, self.vocab)
+            self.log("train/tree_loss", tree_loss, batch_size=len(batch))
+            loss = loss + self.hparams.tree_loss_weight * tree_loss
         if self.hparams.r2l_loss_weight > 0:  # the same images read backwards: one encoder pass, two readings
             r2l_in, r2l_out = right_to_left(batch.tgt_out, R2L_ID)
             r2l_logits = self.model.decoder(r2l_in, memory, memory_mask)

@@ -81,7 +81,8 @@ def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
     lit = LitIm2Latex.create(model_cfg, vocab, lr=cfg.lr, weight_decay=cfg.weight_decay,
                              warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
                              label_smoothing=cfg.label_smoothing, decay_steps=cfg.decay_steps,
-                             count_loss_weight=cfg.count_loss_weight, r2l_loss_weight=cfg.r2l_loss_weight)
+                             count_loss_weight=cfg.count_loss_weight, r2l_loss_weight=cfg.r2l_loss_weight,
+                             tree_loss_weight=cfg.tree_loss_weight)
     if cfg.init_from is not None:
         init = checkpoint.load(cfg.init_from)
         if init.vocab != vocab:
