@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-from pathlib import Path
 
 import httpx
 import pytest

@@ -1,7 +1,7 @@
 import json
+
 import numpy as np
 import pytest
-from PIL import Image
 
 from mathlens.config import DataConfig, SourceConfig
 from mathlens.inference.predictor import Predictor

@@ -327,8 +327,9 @@ def preprocess_views(source: ImageInput | Ink, cfg: PreprocessConfig, views: boo
     Ink is drawn again at each size with the same pen, then normalized like any picture, which
     brings the symbols back near one size: the views differ in how bold the pen is for the
     writing. A picture is resized after its scale is normalized; with a `judge`
-    (`Predictor.looks_handwritten`) it is read at its first size only, or at `handwriting_views`
-    when the judge takes that for handwriting. `views=False` makes only `preprocess`'s. `max_pixels` can only lower the limits (MAX_INPUT_PIXELS, MAX_INK_PIXELS).
+    (`Predictor.judge`) it is read at its first size only, or at `handwriting_views` when the
+    judge takes that for handwriting. `views=False` makes only `preprocess`'s. `max_pixels` can
+    only lower the limits (MAX_INPUT_PIXELS, MAX_INK_PIXELS).
     Raises only InvalidInputError: image decoders fail on hostile input in more ways than they
     document (struct errors, index errors, ...), and each means a bad input.
     """
