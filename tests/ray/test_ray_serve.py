@@ -108,10 +108,10 @@ def test_app_decodes_through_the_serve_batcher(predictor, fixtures):
 
     response = asyncio.run(request())
     assert response.status_code == 200 and response.json()["latex"]
-    assert calls == [2] * len(predictor.preprocess_config.picture_views) and batcher.queue_depth == 0
     # The predictor's own answer from the same readings (each view alone), doubt included.
     decode = DecodeConfig(beam_size=2)
-    views = preprocess_views(png, predictor.preprocess_config)
+    views = preprocess_views(png, predictor.preprocess_config, judge=predictor.judge)  # print: once
+    assert calls == [2] * len(views) and batcher.queue_depth == 0
     expected = predictor.conclude([predictor.predict([view], decode)[0] for view in views])
     body = response.json()
     assert (body["latex"], body["unsure"]) == (expected.latex, expected.unsure)

@@ -23,8 +23,8 @@ def good_png(fixtures) -> bytes:
 
 @pytest.fixture(scope="module")
 def expected(predictor, good_png):
-    """What the model says about the fixture when called directly (at each view's size), without the server."""
-    return predictor.predict_views([preprocess_views(good_png, predictor.preprocess_config)])[0]
+    """What the model says about the fixture when called directly (at the sizes its judge picks), without the server."""
+    return predictor.predict_views([preprocess_views(good_png, predictor.preprocess_config, judge=predictor.judge)])[0]
 
 
 def png_bytes(image: Image.Image) -> bytes:

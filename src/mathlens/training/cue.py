@@ -35,7 +35,7 @@ class CueFit:
 
 
 def sample_records(data: DataConfig, kinds: tuple[str, ...], count: int, rng: random.Random) -> list[Record]:
-    """`count` records drawn evenly from the sources of these kinds that are prepared."""
+    """`count` records drawn at random from the prepared sources of these kinds."""
     manifests = [data.manifest(s) for s in data.sources if s.kind in kinds and s.weight > 0]
     records = [r for path in manifests if path.is_file() for r in read_manifest(path)]
     if not records:
