@@ -45,6 +45,17 @@ def test_the_shipped_configs_load_and_name_buildable_sources(path):
     assert cfg.data.sources and all(cfg.data.manifest(s).parts[-2] == s.name for s in cfg.data.sources)
 
 
+@pytest.mark.train
+def test_a_plus_equals_override_appends_a_source():
+    from mathlens.cli.train import load_config
+
+    base = load_config(CONFIGS[0], [])
+    cfg = load_config(CONFIGS[0], ["data.sources+={name: hard, kind: manifest, path: h/manifest.jsonl, weight: 20}"])
+    assert cfg.data.sources[:-1] == base.data.sources
+    hard = cfg.data.sources[-1]
+    assert (hard.name, hard.kind, hard.weight, cfg.data.manifest(hard)) == ("hard", "manifest", 20.0, Path("h/manifest.jsonl"))
+
+
 def test_the_detector_config_loads_with_overrides():
     from mathlens.cli.detector import load_config
 
