@@ -13,9 +13,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The CPU build of torch first: the [train] range admits it, so pip installs no CUDA build.
+# The CPU build of torch first: the [train] and [vlm] ranges admit it, so pip installs no CUDA build.
 python3 -m pip install -q torch==2.13.0
-python3 -m pip install -q -e ".[train,serve,ray,dev,page]"
+python3 -m pip install -q -e ".[train,serve,ray,dev,page,vlm]"  # vlm: transformers, for the tiny-VLM tests
 
 # MathJax renderer (web-style training/validation images): node + the npm packages pinned in src/mathlens/synth/mathjax.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

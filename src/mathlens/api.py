@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mathlens.config import DEFAULT_BEAM, DecodeConfig
 from mathlens.inference.inkml import Ink, Strokes, strokes_from_lists
 from mathlens.errors import MathlensError
 from mathlens.inference.predictor import Prediction, Predictor
 from mathlens.inference.preprocess import ImageInput, preprocess_views
+
+if TYPE_CHECKING:
+    from mathlens.vlm.backend import VlmPredictor
 
 __all__ = ["Recognizer", "Prediction"]
 
@@ -39,14 +42,17 @@ def prepare_views(predictor: Predictor, decode: DecodeConfig, images: Sequence[I
 class Recognizer:
     def __init__(self, model_dir: Path | None = None, *, beam_size: int = DEFAULT_BEAM, num_threads: int = 2,
                  rescore_right_to_left: bool = True, views: bool = True, max_batch_size: int = 16,
-                 decode: DecodeConfig | None = None, memory_arena: bool = True) -> None:
+                 decode: DecodeConfig | None = None, memory_arena: bool = True,
+                 predictor: Predictor | VlmPredictor | None = None) -> None:
         """`views=False` reads each input once, at one size: about twice as fast, less accurate.
         `memory_arena=False` keeps memory flat over inputs of many sizes, at some batch speed.
 
         `decode`, when given, is the whole search configuration (beam_size, views ... are then unused).
+        `predictor`, when given, reads instead of the ONNX model: anything with Predictor's interface,
+        such as a vision-language model (`mathlens.vlm.backend.VlmPredictor`, docs/vlm.md).
         """
-        self.predictor = Predictor(model_dir, num_threads=num_threads, max_batch_size=max_batch_size,
-                                   memory_arena=memory_arena)
+        self.predictor = predictor if predictor is not None else Predictor(
+            model_dir, num_threads=num_threads, max_batch_size=max_batch_size, memory_arena=memory_arena)
         self.decode = decode or DecodeConfig(beam_size=beam_size, rescore_right_to_left=rescore_right_to_left,
                                              views=views)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mathlens.cli import add_decode_arguments
+from mathlens.cli.backend import add_backend_arguments, vlm_config
 from mathlens.errors import MathlensError
 
 
@@ -33,6 +34,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="images per actor call")
     add_decode_arguments(p)
     p.add_argument("--model-dir", type=Path, default=None, help="exported model directory (default: shipped model)")
+    p.add_argument("--gpus-per-actor", type=float, default=None,
+                   help="GPUs Ray reserves per actor (with --backend vlm, 1 puts one model copy on each GPU)")
+    add_backend_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -48,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.beam < 1 or args.threads < 1 or args.batch_size < 1 or (args.actors is not None and args.actors < 1):
         raise MathlensError("--beam, --threads, --batch-size and --actors must be at least 1")
+    if args.gpus_per_actor is not None and args.gpus_per_actor < 0:
+        raise MathlensError("--gpus-per-actor must not be negative")
+    vlm = vlm_config(args)
     inputs = find_inputs(args.paths)
     started_local = not ray.is_initialized() and args.address is None
     try:
@@ -60,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         summary = predict_dataset(inputs, args.output, model_dir=args.model_dir,
                                   decode=DecodeConfig(beam_size=args.beam, views=args.views), num_actors=num_actors,
                                   num_threads=args.threads, num_cpus_per_actor=args.cpus_per_actor,
-                                  batch_size=args.batch_size)
+                                  batch_size=args.batch_size, vlm=vlm, num_gpus_per_actor=args.gpus_per_actor)
     finally:
         if started_local:
             ray.shutdown()

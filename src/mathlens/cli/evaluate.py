@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mathlens.cli import add_decode_arguments
+from mathlens.cli.backend import add_backend_arguments, vlm_predictor
 
 
 def add_parser(sub: Any) -> None:
@@ -23,6 +24,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--model-dir", type=Path, default=None)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=64, help="1 reads each image alone, as `mathlens predict FILE` does")
+    add_backend_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -34,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
 
     samples = load_samples(args.data_dir, args.limit)
     recognizer = Recognizer(args.model_dir, beam_size=args.beam, num_threads=args.threads,
-                            rescore_right_to_left=not args.no_rescore, views=args.views)
+                            rescore_right_to_left=not args.no_rescore, views=args.views,
+                            predictor=vlm_predictor(args))
     name = args.name or args.data_dir.resolve().name
     with tqdm(total=len(samples), unit="img", file=sys.stderr, disable=None) as bar:
         scores = evaluate(lambda paths: recognizer.recognize_batch(paths, errors="return"), samples, args.out, name,

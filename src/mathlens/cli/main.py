@@ -11,7 +11,7 @@ from mathlens.errors import MathlensError
 
 def main(argv: list[str] | None = None) -> int:
     from mathlens import __version__
-    from mathlens.cli import (average, batch, calibrate, cue, detector, evaluate, export, hard, measure, page,
+    from mathlens.cli import (average, batch, bench, calibrate, cue, detector, evaluate, export, hard, measure, page,
                               predict, prepare, pretrain, serve, train, valsets, vlm_data)
 
     parser = argparse.ArgumentParser(prog="mathlens", description="Pictures of mathematics to LaTeX.")
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
     for module in (predict, page, evaluate, serve, batch, prepare, train, pretrain, detector, average, export, measure,
-                   calibrate, cue, hard, valsets, vlm_data):
+                   calibrate, cue, hard, valsets, bench, vlm_data):
         module.add_parser(sub)
     args = parser.parse_args(argv)
     chatty = {"train", "train-detector", "prepare", "val-sets", "measure", "calibrate", "mine-errors"}

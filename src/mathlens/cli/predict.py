@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mathlens.cli import add_decode_arguments
+from mathlens.cli.backend import add_backend_arguments, vlm_config
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".inkml"}
 
@@ -37,6 +38,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-page-check", dest="page_check", action="store_false",
                    help="read every picture as one formula; by default (with mathlens[page] installed) a picture of "
                         "text around a formula has its formula read alone, and one with several is refused")
+    add_backend_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -77,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     if args.beam < 1 or args.workers < 1 or args.threads < 1 or args.batch_size < 1:
         raise MathlensError("--beam, --workers, --threads and --batch-size must be at least 1")
     inputs = find_inputs(args.paths)
-    settings = JobSettings(args.model_dir, args.beam, args.threads, args.batch_size, args.views, args.page_check)
+    settings = JobSettings(args.model_dir, args.beam, args.threads, args.batch_size, args.views, args.page_check,
+                           vlm=vlm_config(args))
     with tqdm(total=len(inputs), unit="img", file=sys.stderr, disable=len(inputs) < 10 or None) as bar:
         if args.output is not None:
             summary = run_to_file(inputs, args.output, settings, args.workers, progress=bar.update)

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from mathlens.cli.backend import add_backend_arguments, vlm_predictor
 from mathlens.config import ServeConfig
 from mathlens.errors import MathlensError
 
@@ -49,6 +50,7 @@ def add_parser(sub: Any) -> None:
                           "or ray://HEAD:10001; default: start a local Ray instance")
     ray.add_argument("--cpus-per-replica", type=float, default=None,
                      help="with --ray: CPUs Ray reserves for each replica (default: --threads)")
+    add_backend_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     if not args.quiet and not args.verbose:
         logging.getLogger().setLevel(logging.INFO)  # a server should say where it listens
-    predictor = Predictor(cfg.model_dir, num_threads=cfg.threads, max_batch_size=cfg.max_batch)
+    predictor = vlm_predictor(args) or Predictor(cfg.model_dir, num_threads=cfg.threads, max_batch_size=cfg.max_batch)
     app = create_app(predictor, cfg)
     logger.info("serving %s on http://%s:%d (docs at /docs)", predictor.model_dir, cfg.host, cfg.port)
     # log_config=None: uvicorn logs through the handlers the CLI configured (stderr); no access
@@ -100,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
 
 def run_ray(args: argparse.Namespace) -> int:
     """`mathlens serve --ray`: the same app on Ray Serve replicas, until Ctrl-C."""
+    if args.backend != "onnx":
+        raise MathlensError("--ray serves the small model; serve a VLM with `mathlens serve --backend vlm` or vLLM "
+                            "(docs/vlm.md)")
     cfg = config_from_args(args)
     num_replicas = 1 if args.replicas is None else args.replicas
     if num_replicas < 1 or (args.cpus_per_replica is not None and args.cpus_per_replica < 0):

@@ -39,6 +39,7 @@ class JobSettings:
     chunk_size: int = 32
     views: bool = True
     page_check: bool = False  # ask the page detector whether a picture is text around a formula (pages/guard.py)
+    vlm: Any = None  # a mathlens.vlm.backend.VlmConfig: a vision-language model reads instead of the small one
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,13 @@ def _init_worker(settings: JobSettings) -> None:
     global _worker_recognizer, _worker_detector  # one model per worker process, loaded once
     from mathlens.api import Recognizer
 
+    predictor = None
+    if settings.vlm is not None:
+        from mathlens.vlm.backend import VlmPredictor
+
+        predictor = VlmPredictor(settings.vlm)
     _worker_recognizer = Recognizer(settings.model_dir, beam_size=settings.beam_size, num_threads=settings.threads,
-                                    views=settings.views)
+                                    views=settings.views, predictor=predictor)
     _worker_detector = _page_detector(settings.threads) if settings.page_check else None
 
 

@@ -39,11 +39,17 @@ class RayBatchSummary(JobSummary):
 class RecognizeBatch:
     """Ray Data UDF: one Recognizer per actor, reused for every batch of paths it is given."""
 
-    def __init__(self, model_dir: str | None, decode: DecodeConfig, num_threads: int, max_batch_size: int) -> None:
+    def __init__(self, model_dir: str | None, decode: DecodeConfig, num_threads: int, max_batch_size: int,
+                 vlm: Any = None) -> None:
         from mathlens.api import Recognizer
 
+        predictor = None
+        if vlm is not None:  # a mathlens.vlm.backend.VlmConfig: a vision-language model reads
+            from mathlens.vlm.backend import VlmPredictor
+
+            predictor = VlmPredictor(vlm)
         self.recognizer = Recognizer(Path(model_dir) if model_dir else None, num_threads=num_threads,
-                                     max_batch_size=max_batch_size, decode=decode)
+                                     max_batch_size=max_batch_size, decode=decode, predictor=predictor)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
         """{"path", "file"} columns in; "path", "latex", "confidence", "unsure", "error" out (None where absent)."""
@@ -55,12 +61,14 @@ class RecognizeBatch:
 def predict_dataset(paths: Sequence[Path], out_path: Path, *, model_dir: Path | None = None,
                     decode: DecodeConfig = DecodeConfig(), num_actors: int = 1, num_threads: int = 1,
                     num_cpus_per_actor: float | None = None, batch_size: int = 32,
-                    progress: Callable[[int], None] | None = None) -> RayBatchSummary:
+                    progress: Callable[[int], None] | None = None, vlm: Any = None,
+                    num_gpus_per_actor: float | None = None) -> RayBatchSummary:
     """Recognize `paths` on the current Ray cluster (ray.init first, or Ray starts a local one).
 
     `num_actors` model copies run at once, each with `num_threads` onnxruntime threads and
-    reserving `num_cpus_per_actor` CPUs (default: num_threads). Results are appended to
-    `out_path` (.jsonl, or .csv), flushed batch by batch.
+    reserving `num_cpus_per_actor` CPUs (default: num_threads) and `num_gpus_per_actor` GPUs. With
+    `vlm` (a VlmConfig) each actor holds that vision-language model instead of the small one.
+    Results are appended to `out_path` (.jsonl, or .csv), flushed batch by batch.
     """
     import ray
 
@@ -73,7 +81,7 @@ def predict_dataset(paths: Sequence[Path], out_path: Path, *, model_dir: Path | 
     if todo:
         items = [{"path": str(p), "file": str(p.absolute())} for p in todo]  # workers do not share our cwd
         udf_args = {"model_dir": str(model_dir.absolute()) if model_dir else None, "decode": decode,
-                    "num_threads": num_threads, "max_batch_size": min(batch_size, 16)}
+                    "num_threads": num_threads, "max_batch_size": min(batch_size, 16), "vlm": vlm}
         # Blocks of a few batches each, and at least one per actor, so that every actor gets work.
         num_blocks = min(len(items), max(2 * num_actors, -(-len(items) // (4 * batch_size))))
         num_used = min(num_actors, num_blocks)  # no idle model copies
@@ -87,7 +95,8 @@ def predict_dataset(paths: Sequence[Path], out_path: Path, *, model_dir: Path | 
             dataset = ray.data.from_items(items, override_num_blocks=num_blocks).map_batches(
                 RecognizeBatch, fn_constructor_kwargs=udf_args, batch_size=batch_size, batch_format="numpy",
                 compute=ray.data.ActorPoolStrategy(size=num_used),
-                num_cpus=float(num_threads) if num_cpus_per_actor is None else num_cpus_per_actor)
+                num_cpus=float(num_threads) if num_cpus_per_actor is None else num_cpus_per_actor,
+                **({"num_gpus": num_gpus_per_actor} if num_gpus_per_actor else {}))
             records: list[dict[str, Any]] = []
             for row in dataset.iter_rows():
                 records.append(_record(row))
