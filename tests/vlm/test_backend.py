@@ -178,3 +178,14 @@ def test_ray_batch_actors_hold_the_vlm_when_asked(tiny_vlm_dir, fixtures):
     out = udf({"path": np.array(files), "file": np.array(files)})
     assert out["error"] == [None, f"no such file: {fixtures / 'missing.png'}"]
     assert isinstance(out["latex"][0], str) and out["confidence"][0] > 0
+
+
+@pytest.mark.parametrize("command", [
+    ["serve", "--ray", "--backend", "vlm", "--model", "x"],
+    ["batch", "in.png", "--output", "out.jsonl", "--backend", "vlm"],
+])
+def test_serve_and_batch_refuse_what_they_cannot_do_before_starting_anything(command, capsys):
+    pytest.importorskip("ray")
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert "--ray serves the small model" in err if "serve" in command else "--backend vlm needs --model" in err

@@ -127,7 +127,6 @@ class VlmPredictor:
     """A VLM behind the interface of `mathlens.inference.predictor.Predictor`."""
 
     judge = None  # every picture at its one view
-    calibration = None
 
     def __init__(self, cfg: VlmConfig, engine: GenerateEngine | None = None) -> None:
         if cfg.max_new_tokens < 1 or cfg.batch_size < 1:
@@ -219,10 +218,10 @@ class TransformersEngine:
     Qwen2-VL's processor does."""
 
     def __init__(self, cfg: VlmConfig) -> None:
+        check_model_path(cfg.model)
         transformers = transformers_modules()
         import torch
 
-        check_model_path(cfg.model)
         path = str(Path(cfg.model).expanduser()) if Path(cfg.model).expanduser().exists() else cfg.model
         self.device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = {"auto": torch.bfloat16 if self.device.startswith("cuda") else torch.float32, "float32": torch.float32,
