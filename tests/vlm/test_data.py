@@ -103,6 +103,8 @@ def test_a_path_that_is_no_labelled_set_is_a_clear_error(tmp_path, capsys):
     (tmp_path / "pictures").mkdir()
     assert main(["vlm-data", str(tmp_path / "pictures"), "--out", str(tmp_path / "out")]) == 2
     assert "not a labelled set" in capsys.readouterr().err
+    assert main(["vlm-data", str(FIXTURES / "eval"), "--out", str(tmp_path / "out"), "--beam", "0"]) == 2
+    assert "beam size is at least 1" in capsys.readouterr().err
     with pytest.raises(MathlensError, match="no such file"):
         read_sources([tmp_path / "missing"])
 

@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mathlens.cli import add_decode_arguments
-
 
 def add_parser(sub: Any) -> None:
     from mathlens.vlm.prompts import TASKS
@@ -28,9 +26,9 @@ def add_parser(sub: Any) -> None:
                    help="what every picture shows, said in the prompts (default: known from the source, else unsaid)")
     p.add_argument("--model-dir", type=Path, default=None,
                    help="the model whose errors to learn from (default: the shipped one)")
-    add_decode_arguments(p)
-    p.set_defaults(beam=1, views=False)  # greedy, once: what the model knows unaided (as mine-errors reads)
-    p.add_argument("--views", dest="views", action="store_true", help="read at several sizes (default: once)")
+    # Greedy and once by default, as `mathlens mine-errors` reads: what the model knows unaided.
+    p.add_argument("--beam", type=int, default=1, metavar="N", help="the model's beam size (default 1: greedy)")
+    p.add_argument("--views", action="store_true", help="the model reads at several sizes (default: once)")
     p.add_argument("--threads", type=int, default=2)
     p.set_defaults(run=run)
 
@@ -39,13 +37,17 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from mathlens.config import DecodeConfig
+    from mathlens.errors import MathlensError
     from mathlens.vlm.data import VlmDataConfig, build_vlm_data
     from mathlens.vlm.labelled import read_sources
 
+    if args.beam < 1:
+        raise MathlensError(f"--beam {args.beam}: the beam size is at least 1")
     items = read_sources(args.sources, args.kind)
     cfg = VlmDataConfig(args.out, name=args.name, tasks=tuple(args.tasks), model_dir=args.model_dir,
                         decode=DecodeConfig(beam_size=args.beam, views=args.views), num_threads=args.threads)
-    with tqdm(total=len(items), desc="reading", unit="img", file=sys.stderr, disable=None) as bar:
+    reading = "error_driven" in args.tasks  # the only task that runs the model
+    with tqdm(total=len(items), desc="reading", unit="img", file=sys.stderr, disable=None if reading else True) as bar:
         report = build_vlm_data(items, cfg, bar.update)
     print(json.dumps({"out": str(args.out), "items": report.num_items, "misread": report.num_misread,
                       "unread": report.num_unread, "examples": report.examples, "seconds": report.seconds}, indent=2))
