@@ -24,11 +24,13 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
 
-def build_tiny_qwen2vl(out_dir: Path, seed: int = 0) -> Path:
-    """Save a tiny Qwen2-VL checkpoint (config, safetensors, tokenizer, image processor) to `out_dir`."""
+def build_tiny_qwen2vl(out_dir: Path, seed: int = 0, family: str = "qwen2_vl") -> Path:
+    """Save a tiny Qwen2-VL (or, family="qwen2_5_vl", Qwen2.5-VL: Uni-MuMER's class) checkpoint to `out_dir`:
+    config, safetensors, tokenizer, image processor, chat template."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast, Qwen2VLConfig, Qwen2VLForConditionalGeneration
+    from transformers import (PreTrainedTokenizerFast, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration,
+                              Qwen2VLConfig, Qwen2VLForConditionalGeneration)
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
     alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
@@ -39,19 +41,23 @@ def build_tiny_qwen2vl(out_dir: Path, seed: int = 0) -> Path:
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>")
     tokenizer.chat_template = CHAT_TEMPLATE
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
-    config = Qwen2VLConfig(
-        text_config=dict(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-                         rope_scaling={"type": "mrope", "mrope_section": [1, 1, 2]}),
-        vision_config=dict(depth=2, embed_dim=32, hidden_size=32, num_heads=4, mlp_ratio=2, patch_size=14,
-                           spatial_merge_size=2, temporal_patch_size=2),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-        bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"])
-    config.text_config.bos_token_id, config.text_config.eos_token_id = ids["<|endoftext|>"], ids["<|im_end|>"]
-    config.text_config.pad_token_id = ids["<|endoftext|>"]
+    text = dict(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+                rope_scaling={"type": "mrope", "mrope_section": [1, 1, 2]},
+                bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"])
+    vision = dict(depth=2, num_heads=4, patch_size=14, spatial_merge_size=2, temporal_patch_size=2)
+    if family == "qwen2_5_vl":  # windowed attention in the vision tower, its last block full
+        config_class, model_class = Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+        vision.update(hidden_size=32, intermediate_size=64, out_hidden_size=32, window_size=56,
+                      fullatt_block_indexes=[1])
+    else:
+        config_class, model_class = Qwen2VLConfig, Qwen2VLForConditionalGeneration
+        vision.update(embed_dim=32, hidden_size=32, mlp_ratio=2)
+    config = config_class(text_config=text, vision_config=vision, image_token_id=ids["<|image_pad|>"],
+                          video_token_id=ids["<|video_pad|>"], vision_start_token_id=ids["<|vision_start|>"],
+                          vision_end_token_id=ids["<|vision_end|>"])
     torch.manual_seed(seed)
-    Qwen2VLForConditionalGeneration(config).save_pretrained(out_dir)
+    model_class(config).save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     Qwen2VLImageProcessorPil(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 64).save_pretrained(out_dir)
     return out_dir
@@ -71,6 +77,12 @@ def offline_hub() -> Iterator[None]:
 def tiny_vlm_dir(tmp_path_factory) -> Path:
     pytest.importorskip("transformers", reason="the vlm extra (CI installs it: scripts/install-deps.sh)")
     return build_tiny_qwen2vl(tmp_path_factory.mktemp("tiny_qwen2vl"))
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen25_vl_dir(tmp_path_factory) -> Path:
+    pytest.importorskip("transformers", reason="the vlm extra (CI installs it: scripts/install-deps.sh)")
+    return build_tiny_qwen2vl(tmp_path_factory.mktemp("tiny_qwen25vl"), family="qwen2_5_vl")
 
 
 @pytest.fixture(scope="session")

@@ -189,3 +189,12 @@ def test_serve_and_batch_refuse_what_they_cannot_do_before_starting_anything(com
     assert main(command) == 2
     err = capsys.readouterr().err
     assert "--ray serves the small model" in err if "serve" in command else "--backend vlm needs --model" in err
+
+
+def test_a_qwen2_5_vl_checkpoint_reads_through_the_same_backend(tiny_qwen25_vl_dir, fixtures):
+    """Uni-MuMER's model class (Qwen2.5-VL: windowed vision attention) loads and reads as Qwen2-VL does."""
+    predictor = VlmPredictor(VlmConfig(str(tiny_qwen25_vl_dir), engine="transformers", max_new_tokens=8))
+    assert type(predictor.engine.model).__name__ == "Qwen2_5_VLForConditionalGeneration"
+    preds = Recognizer(predictor=predictor, decode=GREEDY).recognize_batch([fixtures / "quadratic.png", b""],
+                                                                          errors="return")
+    assert preds[0].error is None and 0.0 < preds[0].confidence <= 1.0 and preds[1].error == "empty file"
