@@ -129,6 +129,11 @@ def test_crohme_training_package_im2latex_split_and_manifest_are_read(tmp_path):
     assert [(i.key, " ".join(i.tokens), i.kind) for i in items] == [
         ("crohme/bx", "\\sum \\limits _ { i } b x", "handwritten"),  # as the ink training sources label it
         ("val/q", "x ^ { 2 }", "printed"), ("manifest/a", "a ^ { 2 }", "printed")]
+    assert {i.kind for i in read_sources([crohme, split], "printed")} == {"printed"}  # --kind says it for all
+    archive = tmp_path / "ink.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(FIXTURES / "inkml" / "one_plus_one.crohme.inkml", "a/one.inkml")
+    assert [(i.key, i.tokens) for i in read_sources([archive])] == [("ink/one", ("1", "+", "1"))]  # its truth
     report = build_vlm_data(items, VlmDataConfig(tmp_path / "out", tasks=("vanilla",)))
     assert report.examples == {"vanilla": 3} and "readings" not in report.seconds  # no model run asked for
     assert Image.open(tmp_path / "out" / "images" / "crohme" / "bx.png").mode == "L"

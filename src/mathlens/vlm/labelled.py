@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mathlens.data.manifest import read_manifest
@@ -49,7 +49,7 @@ def read_sources(paths: list[Path], kind: Kind | None = None) -> list[Item]:
         found = read_source(path, name)
         logger.info("%s: %d labelled items", path, len(found))
         items += found
-    return items if kind is None else [Item(i.key, i.tokens, kind, i.image_path, i.ink) for i in items]
+    return items if kind is None else [replace(item, kind=kind) for item in items]
 
 
 def read_source(path: Path, name: str) -> list[Item]:

@@ -2,7 +2,8 @@
 
 The wording of vanilla recognition, Tree-CoT and symbol counting is Uni-MuMER's own (its
 preprocessing scripts, BFlameSwift/Uni-MuMER `preprocess/`), with the kind of picture said when
-it is known; the error-driven prompts (not published as text) ask the same way. Every answer
+it is known; the error-driven prompts are ours, in the same manner (that preprocessing builds
+only the tree and counting data, and Uni-MuMER's error-driven wording was not at hand). Every answer
 ends with the LaTeX on its own last line, space-separated canonical tokens as the CROHME
 captions write them (`\\frac { a } { b }`), so one parser reads the answer of every task.
 docs/vlm.md ("Building the training data") shows each prompt with an example.
