@@ -74,11 +74,11 @@ def test_without_vllm_installed_the_engine_says_how_to_get_it():
 
 def test_engine_gets_the_checkpoint_one_image_a_prompt_and_the_pixel_bounds(tiny_vlm_dir, fake_vllm):
     classes, made = fake_vllm
-    cfg = VlmConfig(str(tiny_vlm_dir), engine="vllm", min_pixels=100, max_pixels=2000)
+    cfg = VlmConfig(str(tiny_vlm_dir), engine="vllm", min_pixels=100, max_pixels=28 * 28 * 10, max_new_tokens=50)
     VllmEngine(cfg, classes)
     assert made[0].kwargs == engine_arguments(cfg) == {
         "model": str(tiny_vlm_dir), "dtype": "bfloat16", "limit_mm_per_prompt": {"image": 1},
-        "mm_processor_kwargs": {"min_pixels": 100, "max_pixels": 2000}}
+        "max_model_len": 10 + 256 + 50, "mm_processor_kwargs": {"min_pixels": 100, "max_pixels": 28 * 28 * 10}}
 
 
 def test_greedy_batch_sends_chat_prompts_with_pictures_and_normalizes_replies(tiny_vlm_dir, fake_vllm, fixtures):

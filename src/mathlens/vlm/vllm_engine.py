@@ -21,6 +21,7 @@ from mathlens.vlm.backend import STOP_TOKENS, Reply, VlmConfig, chat_prompt, che
 logger = logging.getLogger(__name__)
 
 ASSISTANT_TURN = "<|im_start|>assistant\n"
+PROMPT_TOKENS = 256  # the chat turns and the instruction around the picture, with room to spare
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,12 @@ def vllm_classes() -> VllmClasses:
 
 
 def engine_arguments(cfg: VlmConfig) -> dict[str, Any]:
-    """`vllm.LLM(**...)` for one picture a prompt, bounded as the transformers engine bounds it."""
+    """`vllm.LLM(**...)` for one picture a prompt, bounded as the transformers engine bounds it. The
+    context holds the largest picture (a token per 28 x 28 pixels), the prompt and the reply, not the
+    model's whole window (128k for Qwen2.5-VL), which would reserve KV cache for nothing."""
+    max_model_len = cfg.max_pixels // (28 * 28) + PROMPT_TOKENS + cfg.max_new_tokens
     return {"model": cfg.model, "dtype": "bfloat16" if cfg.dtype == "auto" else cfg.dtype,
-            "limit_mm_per_prompt": {"image": 1},
+            "limit_mm_per_prompt": {"image": 1}, "max_model_len": max_model_len,
             "mm_processor_kwargs": {"min_pixels": cfg.min_pixels, "max_pixels": cfg.max_pixels}}
 
 
