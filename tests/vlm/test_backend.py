@@ -42,6 +42,7 @@ def test_replies_are_repaired_and_compacted_like_the_small_models_output():
     assert pred.latex == "\\frac{a}{b}" and pred.tokens == ("\\frac", "{", "a", "}", "{", "b", "}")
     assert pred.confidence == 0.5
     assert reply_to_prediction(Reply("x \\", -1.0)).latex == "x"  # a trailing backslash is cut, not raised
+    assert reply_to_prediction(Reply("a \\le b ^ 2", -1.0)).latex == "a\\leq b^{2}"  # the normalizer's canonical form
     unmatched = reply_to_prediction(Reply("}", -math.inf))  # no token was generated
     assert unmatched.latex == "" and unmatched.confidence == 0.0
 

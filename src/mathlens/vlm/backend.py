@@ -29,6 +29,7 @@ from mathlens.config import DecodeConfig, PreprocessConfig
 from mathlens.errors import CheckpointError, LatexSyntaxError, MathlensError
 from mathlens.inference.predictor import Prediction, agree
 from mathlens.tokenizer.lexer import detokenize, tokenize
+from mathlens.tokenizer.normalize import normalize
 from mathlens.tokenizer.repair import repair
 
 logger = logging.getLogger(__name__)
@@ -107,14 +108,23 @@ def clean_reply(text: str) -> str:
 
 
 def reply_to_prediction(reply: Reply) -> Prediction:
-    """A reply as the small model's output: tokens repaired so they compile, joined compactly."""
-    latex = clean_reply(reply.text)
-    try:
-        tokens = repair(tokenize(latex))
-    except LatexSyntaxError:  # a trailing backslash: cut at the stop
-        tokens = repair(tokenize(latex.rstrip("\\")))
+    """A reply as the small model's output: canonical tokens (the normalizer, as the small model was
+    trained to write them: `\\le` -> `\\leq`, `x^2` -> `x^{2}`), repaired so they compile, joined compactly."""
+    tokens = repair(reply_tokens(clean_reply(reply.text)))
     confidence = round(math.exp(reply.mean_logprob), 4) if math.isfinite(reply.mean_logprob) else 0.0
     return Prediction(detokenize(tokens), confidence, tuple(tokens))
+
+
+def reply_tokens(latex: str) -> list[str]:
+    """The normalizer's tokens; the lexer's where the normalizer cannot parse (an unclosed group,
+    which the repair then closes); a trailing backslash (a reply cut at its stop) left out."""
+    for text in (latex, latex.rstrip("\\")):
+        for read in (normalize, tokenize):
+            try:
+                return read(text)
+            except LatexSyntaxError:
+                continue
+    return []
 
 
 def ink_to_image(array: np.ndarray) -> Image.Image:
