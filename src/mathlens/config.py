@@ -186,11 +186,25 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class RewardConfig:
+    """Reward fine-tuning by reading (training/reward.py): what a reading scores, how many are drawn."""
+
+    kind: Literal["cosine", "edit"] = "cosine"  # LaTeX-encoder features, or 1 - token edit distance / length
+    encoder: Path | None = None  # the pretrained LaTeX encoder's last.pt (`mathlens pretrain`; kind cosine)
+    samples: int = 4  # sampled readings per image, against one greedy reading as the baseline
+    images: int = 16  # images of each batch read by sampling (all of them train by cross-entropy)
+    exact_bonus: float = 1.0  # added when the reading is exactly right
+    temperature: float = 1.0
+    max_len: int = 160
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     variant: str = "small"
     vocab_path: Path | None = None  # None: the shipped model's vocabulary
     out_dir: Path | None = None  # checkpoints and logs (required; resumes from out_dir/checkpoints/last.ckpt)
     init_from: Path | None = None  # start from these weights (e.g. the shipped model)
+    decoder_init: Path | None = None  # start the decoder from a pretrained LaTeX encoder (`mathlens pretrain`'s last.pt)
     lr: float = 5e-4
     weight_decay: float = 0.01
     warmup_steps: int = 500
@@ -202,6 +216,8 @@ class TrainConfig:
     # in BTTR); the exported model then says so, and beam search rescores with both readings
     r2l_loss_weight: float = 0.0
     tree_loss_weight: float = 0.0  # > 0: the decoder also says where each token sits in the formula's tree (training/tree.py)
+    reward_weight: float = 0.0  # > 0: self-critical reward fine-tuning beside cross-entropy (training/reward.py)
+    reward: RewardConfig = field(default_factory=RewardConfig)
     # auto: bf16 autocast where the hardware does bf16 natively, else fp32 (training/run.py)
     precision: Literal["auto", "32-true", "bf16-mixed", "16-mixed"] = "auto"
     accelerator: str = "auto"

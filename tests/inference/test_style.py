@@ -57,3 +57,16 @@ def test_the_shipped_probe_reads_handwriting_at_every_view(shipped, fixtures):
     ink = parse_inkml((fixtures / "inkml" / "b_x_plus_2_eq_3.crohme.inkml").read_bytes())
     assert len(preprocess_views(ink, cfg, judge=never)) == len(cfg.ink_views)
     assert len(preprocess_views(EXAMPLES / "quadratic.png", cfg, views=False, judge=never)) == 1
+
+
+def test_a_picture_judged_print_is_read_from_the_probes_encoding(shipped):
+    views = preprocess_views(EXAMPLES / "quadratic.png", shipped.preprocess_config, judge=shipped.judge)
+    encoded = []
+    start = shipped.backend.start
+    shipped.backend.start = lambda *args: encoded.append(args) or start(*args)
+    try:
+        reused = shipped.predict_views([views])[0]
+        again = shipped.predict_views([views])[0]  # not judged since: encoded afresh
+    finally:
+        del shipped.backend.start
+    assert len(encoded) == 1 and reused.latex == again.latex and reused.confidence == again.confidence

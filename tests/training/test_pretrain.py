@@ -54,3 +54,32 @@ def test_a_short_run_resumes_and_gives_unit_features(tmp_path, write_corpus, tin
     features = encoder.features(ids)
     assert features.shape == (2, 32) and torch.allclose(features.norm(dim=-1), torch.ones(2), atol=1e-5)
     assert torch.allclose(features[0], encoder.features(torch.tensor([short]))[0], atol=1e-5)
+
+
+def test_a_decoder_starts_from_the_encoder_where_the_two_match(tmp_path):
+    from dataclasses import asdict
+
+    from mathlens.models.im2latex import Im2Latex
+    from mathlens.models.latex_encoder import LatexEncoder
+    from mathlens.registry import model_config
+    from mathlens.training.pretrain import init_decoder
+    from mathlens.training.state import save_state
+
+    torch.manual_seed(0)
+    cfg = LatexEncoderConfig(vocab_size=20, dim=32, layers=2, heads=2, ff=64, max_len=16)
+    encoder = LatexEncoder(cfg)
+    save_state(tmp_path / "last.pt", encoder, torch.optim.AdamW(encoder.parameters()), 1, model_config=asdict(cfg),
+               vocab=["<pad>", "<s>", "</s>", "<unk>", *(f"t{i}" for i in range(16))])
+    decoder = Im2Latex(model_config("tiny", 20)).decoder
+    cross_before = decoder.layers[0].cross_attn.q.weight.clone()
+    assert init_decoder(decoder, tmp_path / "last.pt") == 18
+    attn = encoder.encoder.layers[0].self_attn
+    assert torch.equal(decoder.layers[0].self_attn.q.weight, attn.in_proj_weight[:32])
+    assert torch.equal(decoder.layers[0].self_attn.kv.bias, attn.in_proj_bias[32:])
+    assert torch.equal(decoder.layers[0].ff.net[3].weight, encoder.encoder.layers[0].linear2.weight)
+    assert torch.equal(decoder.head.weight, encoder.embed.weight)  # tied: the output layer reads the same table
+    assert torch.equal(decoder.layers[0].cross_attn.q.weight, cross_before)  # nothing to start it from
+    with pytest.raises(ValueError, match="another vocabulary"):
+        init_decoder(Im2Latex(model_config("tiny", 21)).decoder, tmp_path / "last.pt")
+    with pytest.raises(ValueError, match="cannot start"):
+        init_decoder(Im2Latex(model_config("small", 20)).decoder, tmp_path / "last.pt")

@@ -61,6 +61,7 @@ class Predictor:
         self.style_probe = StyleProbe(tuple(probe["weights"]), float(probe["bias"])) if probe else None
         self.backend = OnnxStepModel(self.model_dir, num_threads=num_threads, memory_arena=memory_arena)
         self.max_batch_size = max_batch_size
+        self._judged: tuple[np.ndarray, dict[str, np.ndarray]] | None = None  # the last picture the probe encoded
 
     @property
     def preprocess_config(self) -> PreprocessConfig:
@@ -77,6 +78,7 @@ class Predictor:
         if self.style_probe is None:
             raise ValueError(f"the model at {self.model_dir} has no handwriting_probe (mathlens fit-cue --write)")
         state = self.backend.start(*pad_batch([array]))
+        self._judged = (array, state)  # a picture judged print is read next from this same encoding
         return bool(self.style_probe.handwritten(pooled_keys(state["cross_k"], state["memory_mask"]))[0])
 
     def predict(self, arrays: list[np.ndarray], cfg: DecodeConfig = DecodeConfig()) -> list[Prediction]:
@@ -121,8 +123,11 @@ class Predictor:
         return replace(best, confidence=round(confidence, 4), unsure=unsure)
 
     def _predict_batch(self, arrays: list[np.ndarray], cfg: DecodeConfig) -> list[Prediction]:
-        images, mask = pad_batch(arrays)
-        state = self.backend.start(images, mask)
+        judged, self._judged = self._judged, None
+        if judged is not None and len(arrays) == 1 and arrays[0] is judged[0]:
+            state = judged[1]
+        else:
+            state = self.backend.start(*pad_batch(arrays))
         both_ways = cfg.rescore_right_to_left and self.model_config.decoder.right_to_left
         if cfg.beam_size <= 1:
             hyps = greedy(self.backend, state, len(arrays), cfg)

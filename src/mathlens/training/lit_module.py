@@ -10,7 +10,7 @@ import lightning as L
 import torch
 from torch import nn
 
-from mathlens.config import DecodeConfig, ModelConfig, from_dict, to_dict
+from mathlens.config import DecodeConfig, ModelConfig, RewardConfig, from_dict, to_dict
 from mathlens.data.collate import Batch, right_to_left
 from mathlens.decoding.search import R2L_ID, greedy
 from mathlens.inference.torch_backend import TorchStepModel
@@ -18,6 +18,7 @@ from mathlens.metrics.text import score
 from mathlens.models.im2latex import Im2Latex
 from mathlens.tokenizer.vocab import Vocab
 from mathlens.training.counting import CountingHead
+from mathlens.training.reward import Reward, self_critical_loss
 from mathlens.training.tree import TreeHead
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ class LitIm2Latex(L.LightningModule):
     def __init__(self, model_config: dict[str, Any], vocab: list[str], lr: float = 5e-4, weight_decay: float = 0.01,
                  warmup_steps: int = 500, max_steps: int = 20_000, label_smoothing: float = 0.1,
                  decay_steps: int = 0, count_loss_weight: float = 0.0, r2l_loss_weight: float = 0.0,
-                 tree_loss_weight: float = 0.0) -> None:
+                 tree_loss_weight: float = 0.0, reward_weight: float = 0.0,
+                 reward: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.save_hyperparameters()  # model_config + vocab travel with every .ckpt
         self.model = Im2Latex(from_dict(ModelConfig, model_config))
@@ -36,6 +38,8 @@ class LitIm2Latex(L.LightningModule):
         # Training-only (not in exports); created only when used, so older checkpoints resume as they were.
         self.counting = CountingHead(self.model.cfg.decoder.d_model, self.vocab) if count_loss_weight > 0 else None
         self.tree = TreeHead(self.model.cfg.decoder.d_model) if tree_loss_weight > 0 else None
+        # Not a submodule: the frozen LaTeX encoder neither trains nor travels in the checkpoints.
+        self.reward = Reward(from_dict(RewardConfig, reward or {}), self.vocab) if reward_weight > 0 else None
         self._val_refs: list[list[str]] = []
         self._val_hyps: list[list[str]] = []
         self._buffers_before: list[torch.Tensor] = []
@@ -86,6 +90,11 @@ class LitIm2Latex(L.LightningModule):
             r2l_loss = self.loss_fn(r2l_logits.reshape(-1, r2l_logits.shape[-1]).float(), r2l_out.reshape(-1))
             self.log("train/r2l_loss", r2l_loss, batch_size=len(batch))
             loss = loss + self.hparams.r2l_loss_weight * r2l_loss
+        if self.reward is not None:
+            refs = [self.vocab.decode(row) for row in batch.tgt_out.tolist()]
+            rl_loss, parts = self_critical_loss(self.model.decoder, memory, memory_mask, refs, self.reward)
+            self.log_dict({f"train/{k}": v for k, v in parts.items()}, batch_size=len(batch))
+            loss = loss + self.hparams.reward_weight * rl_loss
         if self.counting is not None:
             count_loss = self.counting.loss(memory, memory_mask, batch.tgt_out)
             self.log("train/count_loss", count_loss, batch_size=len(batch))

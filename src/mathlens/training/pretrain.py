@@ -177,3 +177,40 @@ def load_encoder(path: Path) -> tuple[LatexEncoder, Vocab]:
     model = LatexEncoder(LatexEncoderConfig(**state["model_config"]))
     model.load_state_dict(state["model"])
     return model.eval(), Vocab(tuple(state["vocab"]))
+
+
+@torch.no_grad()
+def init_decoder(decoder: torch.nn.Module, path: Path) -> int:
+    """Start a recognizer's decoder from a pretrained LaTeX encoder; returns the tensors copied.
+
+    The token embeddings (tied to the output layer), each layer's self-attention, feed-forward
+    and their norms come from the encoder's first layers, read causally from now on; the
+    positions start as the encoder's sine table. Cross-attention, which looks at the picture,
+    has no counterpart and keeps its random init.
+    """
+    from mathlens.models.layers import sinusoid_1d
+
+    encoder, _ = load_encoder(path)
+    if len(encoder.encoder.layers) < len(decoder.layers) or encoder.cfg.dim != decoder.embed.weight.shape[1]:
+        raise ValueError(f"{path}: a {encoder.cfg.layers}-layer, {encoder.cfg.dim}-wide encoder cannot start a "
+                         f"{len(decoder.layers)}-layer, {decoder.embed.weight.shape[1]}-wide decoder")
+    if encoder.cfg.vocab_size != decoder.embed.weight.shape[0]:
+        raise ValueError(f"{path} was pretrained with another vocabulary than the recognizer's")
+    dim = encoder.cfg.dim
+    pairs = [(decoder.embed.weight, encoder.embed.weight), (decoder.ln.weight, encoder.norm.weight),
+             (decoder.ln.bias, encoder.norm.bias)]
+    for mine, theirs in zip(decoder.layers, encoder.encoder.layers):
+        attn = theirs.self_attn
+        pairs += [(mine.self_attn.q.weight, attn.in_proj_weight[:dim]), (mine.self_attn.q.bias, attn.in_proj_bias[:dim]),
+                  (mine.self_attn.kv.weight, attn.in_proj_weight[dim:]), (mine.self_attn.kv.bias, attn.in_proj_bias[dim:]),
+                  (mine.self_attn.out.weight, attn.out_proj.weight), (mine.self_attn.out.bias, attn.out_proj.bias),
+                  (mine.ln1.weight, theirs.norm1.weight), (mine.ln1.bias, theirs.norm1.bias),
+                  (mine.ln3.weight, theirs.norm2.weight), (mine.ln3.bias, theirs.norm2.bias),
+                  (mine.ff.net[0].weight, theirs.linear1.weight), (mine.ff.net[0].bias, theirs.linear1.bias),
+                  (mine.ff.net[3].weight, theirs.linear2.weight), (mine.ff.net[3].bias, theirs.linear2.bias)]
+    for mine, theirs in pairs:
+        if mine.shape != theirs.shape:
+            raise ValueError(f"{path}: shapes {tuple(theirs.shape)} and {tuple(mine.shape)} do not fit")
+        mine.copy_(theirs)
+    decoder.pos.weight.copy_(sinusoid_1d(decoder.pos.weight.shape[0], dim))
+    return len(pairs) + 1

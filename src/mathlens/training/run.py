@@ -20,7 +20,7 @@ from lightning.pytorch.callbacks import Callback, LearningRateMonitor, ModelChec
 from lightning.pytorch.loggers import CSVLogger
 
 from mathlens import checkpoint
-from mathlens.config import TrainConfig
+from mathlens.config import TrainConfig, to_dict
 from mathlens.registry import model_config
 from mathlens.tokenizer.vocab import Vocab
 from mathlens.training.datamodule import FormulaDataModule
@@ -82,7 +82,8 @@ def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
                              warmup_steps=cfg.warmup_steps, max_steps=cfg.max_steps,
                              label_smoothing=cfg.label_smoothing, decay_steps=cfg.decay_steps,
                              count_loss_weight=cfg.count_loss_weight, r2l_loss_weight=cfg.r2l_loss_weight,
-                             tree_loss_weight=cfg.tree_loss_weight)
+                             tree_loss_weight=cfg.tree_loss_weight, reward_weight=cfg.reward_weight,
+                             reward=to_dict(cfg.reward))
     if cfg.init_from is not None:
         init = checkpoint.load(cfg.init_from)
         if init.vocab != vocab:
@@ -90,6 +91,11 @@ def build_module(cfg: TrainConfig, vocab: Vocab) -> LitIm2Latex:
                              f"{cfg.vocab_path or 'the shipped model'}")
         lit.model.load_state_dict(checkpoint.build_model(init).state_dict())
         logger.info("initialised from %s", cfg.init_from)
+    if cfg.decoder_init is not None:
+        from mathlens.training.pretrain import init_decoder
+
+        copied = init_decoder(lit.model.decoder, cfg.decoder_init)
+        logger.info("decoder started from the LaTeX encoder %s (%d tensors)", cfg.decoder_init, copied)
     return lit
 
 
@@ -135,4 +141,4 @@ def run_training(cfg: TrainConfig) -> Path:
 
 
 def _without_init(cfg: TrainConfig) -> TrainConfig:
-    return replace(cfg, init_from=None)  # resuming: the .ckpt has the weights already
+    return replace(cfg, init_from=None, decoder_init=None)  # resuming: the .ckpt has the weights already
