@@ -24,14 +24,13 @@ from pathlib import Path
 
 from mathlens.errors import InvalidInputError, MathlensError
 from mathlens.inference.inkml import parse_inkml
-from mathlens.metrics.evaluate import Sample, load_samples
+from mathlens.metrics.evaluate import Sample, load_samples, read_captions
 
 logger = logging.getLogger(__name__)
 
 MAX_DEPTH = 3
 CAPTION_FILES = ("caption.txt", "captions.txt", "labels.txt", "labels.tsv")
 IMAGE_DIRS = ("img", "images", "imgs")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".inkml")
 
 
 @dataclass(frozen=True)
@@ -97,21 +96,6 @@ def _split_labels(folder: Path) -> list[tuple[Path, Path, str]]:
         if image_dir is not None:
             out.append((label, image_dir, split))
     return out
-
-
-def read_captions(caption: Path, image_dir: Path) -> tuple[Sample, ...]:
-    """`name<TAB or space>latex` lines; a name without extension is matched to the image that has it."""
-    by_stem = {p.stem: p for p in sorted(image_dir.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
-    samples = []
-    for line in caption.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        name, _, latex = line.replace("\t", " ", 1).partition(" ")
-        path = image_dir / name
-        if not path.is_file():
-            path = by_stem.get(Path(name).stem if Path(name).suffix.lower() in IMAGE_SUFFIXES else name, path)
-        samples.append(Sample(path, latex.strip()))
-    return tuple(samples)
 
 
 def read_prompts(prompts: Path, folder: Path) -> tuple[Sample, ...]:

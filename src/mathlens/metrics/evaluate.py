@@ -19,6 +19,7 @@ from mathlens.tokenizer.lexer import from_im2markup, tokenize
 from mathlens.tokenizer.normalize import normalize
 
 LABEL_FILES = ("caption.txt", "labels.tsv", "labels.txt")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".inkml")
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,7 @@ def load_samples(data_dir: Path, limit: int | None = None) -> list[Sample]:
         if label_file is None:
             raise InvalidInputError(f"{data_dir}: no matching.txt or {'/'.join(LABEL_FILES)} with labels")
         image_dir = data_dir / "img" if (data_dir / "img").is_dir() else data_dir
-        samples = []
-        for line in label_file.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            name, _, latex = line.replace("\t", " ", 1).partition(" ")
-            path = image_dir / name
-            if not path.suffix:
-                path = next((path.with_suffix(s) for s in (".png", ".jpg", ".bmp", ".inkml") if path.with_suffix(s).exists()),
-                            path.with_suffix(".png"))
-            samples.append(Sample(path, latex.strip()))
+        samples = list(read_captions(label_file, image_dir))
     return samples[:limit] if limit is not None else samples
 
 
@@ -92,3 +84,24 @@ def evaluate(
     results = {"name": name, **scores.as_dict(), "seconds": round(time.perf_counter() - started, 1)}
     (out_dir / f"{name}_results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return scores
+
+
+def read_captions(caption: Path, image_dir: Path) -> tuple[Sample, ...]:
+    """`name<TAB or space>latex` lines. A name may omit its extension (CROHME captions do) or give
+    another one than the file has (a caption written for PNGs beside JPEGs); names may hold folders."""
+    samples = []
+    for line in caption.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        name, _, latex = line.replace("\t", " ", 1).partition(" ")
+        samples.append(Sample(find_image(image_dir / name), latex.strip()))
+    return tuple(samples)
+
+
+def find_image(path: Path) -> Path:
+    """The file a caption's name means; the name as given when there is none (reported when read)."""
+    if path.is_file():
+        return path
+    stems = [path.name] + ([path.stem] if path.suffix.lower() in IMAGE_SUFFIXES else [])
+    return next((p for stem in stems for p in (path.parent / f"{stem}{s}" for s in IMAGE_SUFFIXES) if p.is_file()),
+                path)
