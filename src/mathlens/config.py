@@ -109,6 +109,10 @@ class DecodeConfig:
     repeat_window: int = 48
 
 
+# The cheapest reading, what the model knows unaided: mining misread records, error-driven VLM data.
+GREEDY_ONCE = DecodeConfig(beam_size=1, views=False)
+
+
 @dataclass(frozen=True)
 class AugmentConfig:
     enabled: bool = True

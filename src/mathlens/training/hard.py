@@ -13,12 +13,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from mathlens.config import DataConfig, DecodeConfig
+from mathlens.config import GREEDY_ONCE, DataConfig
 from mathlens.data.manifest import Record, read_manifest
 from mathlens.metrics.evaluate import canonical
 
 BATCH = 32
-GREEDY_ONCE = DecodeConfig(beam_size=1, views=False)  # the cheapest reading: what the model knows unaided
 
 
 def sample_training_records(data: DataConfig, count: int, seed: int = 0) -> list[Record]:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mathlens.config import DecodeConfig
+from mathlens.config import GREEDY_ONCE, DecodeConfig
 from mathlens.errors import InvalidInputError, MathlensError
 from mathlens.inference.inkml import STROKE_WIDTH_PX, SYMBOL_HEIGHT_PX, ink_scale, render_strokes
 from mathlens.metrics.evaluate import canonical
@@ -37,8 +37,6 @@ IMAGE_DIR = "images"
 READINGS_FILE = "readings.jsonl"
 INFO_FILE = "dataset_info.json"
 BATCH = 32
-# The cheapest reading, as `mathlens mine-errors` reads (training/hard.py): what the model knows unaided.
-GREEDY_ONCE = DecodeConfig(beam_size=1, views=False)
 
 
 @dataclass(frozen=True)
